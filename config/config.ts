@@ -1,0 +1,147 @@
+import { randomBytes, createHmac } from 'node:crypto';
+import { hostname } from 'node:os';
+import { loadAgentsFile, type AgentsFile, type CallPolicySettings } from './call-policy.js';
+import { envSchema, type Env } from './schema.js';
+import { sipConfig, sipProblems, type SipConfig } from './sip.js';
+import { ttsConfig, ttsProblems, type TtsConfig } from './tts.js';
+
+export interface TwilioConfig {
+  /** Caller ID for outbound calls unless a request names one. */
+  fromNumber?: string;
+  accountSid?: string;
+  authToken?: string;
+  validateSignatures: boolean;
+  /** REST API base; a local stand-in in tests and offline runs. */
+  apiUrl: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Base URL Twilio uses to reach us; drives TwiML URLs and signature checks. */
+  publicUrl: string;
+  logLevel: Env['LOG_LEVEL'];
+  twilio: TwilioConfig;
+  streamToken: { secret: Buffer; ttlSeconds: number; ephemeral: boolean };
+  elevenlabs: { apiKey?: string; agentId?: string; apiUrl: string; connectTimeoutMs: number };
+  /** SQLite file under dataDir unless `url` names PostgreSQL. */
+  database: { url?: string; dataDir: string };
+  /** Bearer token for the HTTP API; the API refuses every request without one. */
+  apiToken?: string;
+  limits: { maxConcurrentCalls: number; maxStreamMessageBytes: number; startTimeoutMs: number };
+  media: { playoutLeadMs: number };
+  /** Call behaviour for every agent unless AGENTS_FILE overrides it. */
+  callPolicy: CallPolicySettings;
+  /** Per-agent overrides (AGENTS_FILE). */
+  agents: AgentsFile;
+  shutdownGraceMs: number;
+  /** Outbound campaigns: their share of maxConcurrentCalls, dial rate, number region, this process's id. */
+  campaigns: { concurrencyShare: number; callsPerSecond: number; defaultRegion?: string; instanceId: string };
+  /** Text-to-speech for broadcast messages: engine, voice, cache. */
+  tts: TtsConfig;
+  sip: SipConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates every setting at once and reports all problems together. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const crossProblems = [...ttsProblems(parsed.data), ...sipProblems(parsed.data)];
+  if (crossProblems.length) throw new ConfigError(crossProblems);
+  try {
+    const agents: AgentsFile = parsed.data.AGENTS_FILE ? loadAgentsFile(parsed.data.AGENTS_FILE) : { defaults: {}, agents: {} };
+    return { ...toConfig(parsed.data), agents, sip: sipConfig(parsed.data) };
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+}
+
+function callPolicy(e: Env): CallPolicySettings {
+  return {
+    bargeIn: e.BARGE_IN,
+    silenceEndCallTimeoutSeconds: e.SILENCE_END_CALL_TIMEOUT_SECONDS ?? null,
+    maxDurationSeconds: e.MAX_CALL_DURATION_SECONDS ?? null,
+    mediaTimeoutSeconds: e.MEDIA_TIMEOUT_SECONDS,
+    endCallGraceMs: e.END_CALL_GRACE_MS,
+    endCallToolName: e.END_CALL_TOOL_NAME,
+    dtmf: { mode: e.DTMF_MODE, actions: {} },
+    answeringMachine: { action: 'hangup' },
+    transfer: {
+      toolName: e.TRANSFER_TOOL_NAME,
+      rules: [],
+      defaultMode: e.TRANSFER_MODE,
+      silent: false,
+      acceptKey: '1',
+      fallback: { action: 'agent' },
+    },
+    agentFailure: {
+      policy: e.AGENT_FAILURE_POLICY,
+      transferTo: e.AGENT_FAILURE_TRANSFER_TO,
+      fallbackAudio: e.AGENT_FALLBACK_AUDIO,
+      responseTimeoutSeconds: e.AGENT_RESPONSE_TIMEOUT_SECONDS,
+    },
+  };
+}
+
+function toConfig(e: Env): Omit<Config, 'agents' | 'sip'> {
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    apiToken: e.API_TOKEN,
+    twilio: {
+      fromNumber: e.TWILIO_FROM_NUMBER,
+      accountSid: e.TWILIO_ACCOUNT_SID,
+      authToken: e.TWILIO_AUTH_TOKEN,
+      validateSignatures: e.TWILIO_SIGNATURE_VALIDATION,
+      apiUrl: e.TWILIO_API_URL,
+    },
+    streamToken: { ...streamTokenSecret(e), ttlSeconds: e.STREAM_TOKEN_TTL_SECONDS },
+    elevenlabs: {
+      apiKey: e.ELEVENLABS_API_KEY,
+      agentId: e.ELEVENLABS_AGENT_ID,
+      apiUrl: e.ELEVENLABS_API_URL,
+      connectTimeoutMs: e.AGENT_CONNECT_TIMEOUT_MS,
+    },
+    limits: {
+      maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
+      maxStreamMessageBytes: e.MAX_STREAM_MESSAGE_BYTES,
+      startTimeoutMs: e.START_TIMEOUT_MS,
+    },
+    media: { playoutLeadMs: e.PLAYOUT_LEAD_MS },
+    callPolicy: callPolicy(e),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    campaigns: {
+      concurrencyShare: e.CAMPAIGN_CONCURRENCY_SHARE,
+      callsPerSecond: e.CALLS_PER_SECOND,
+      defaultRegion: e.DEFAULT_REGION,
+      instanceId: e.INSTANCE_ID ?? hostname(),
+    },
+    tts: ttsConfig(e),
+  };
+}
+
+/**
+ * The stream-token key. An explicit secret wins; otherwise one is derived from
+ * the Twilio auth token, so every instance sharing that token accepts the
+ * others' tokens; with neither, a random per-process key (single instance only).
+ */
+function streamTokenSecret(e: Env): { secret: Buffer; ephemeral: boolean } {
+  if (e.STREAM_TOKEN_SECRET) return { secret: Buffer.from(e.STREAM_TOKEN_SECRET), ephemeral: false };
+  if (e.TWILIO_AUTH_TOKEN) {
+    return { secret: createHmac('sha256', e.TWILIO_AUTH_TOKEN).update('bridge-stream-token-v1').digest(), ephemeral: false };
+  }
+  return { secret: randomBytes(32), ephemeral: true };
+}

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** SIP settings. SIP is off unless DRACHTIO_HOST is set. */
+export const sipEnvShape = {
+  DRACHTIO_HOST: z.string().min(1).optional(),
+  DRACHTIO_PORT: z.coerce.number().int().min(1).max(65535).default(9022),
+  DRACHTIO_SECRET: z.string().min(1).default('cymru'),
+  SIP_CONFIG_FILE: z.string().min(1).optional(),
+  /** The address put in our SDP `c=` lines; behind NAT the public one. */
+  SIP_PUBLIC_ADDRESS: z.string().min(1).default('127.0.0.1'),
+  RTP_BIND_ADDRESS: z.string().min(1).default('0.0.0.0'),
+  RTP_PORT_MIN: z.coerce.number().int().min(1024).max(65534).default(40000),
+  RTP_PORT_MAX: z.coerce.number().int().min(1025).max(65535).default(49999),
+  RTP_INACTIVITY_SECONDS: z.coerce.number().positive().default(20),
+  /** Which provider outbound calls (POST /calls, campaigns) use. */
+  OUTBOUND_PROVIDER: z.enum(['twilio', 'sip']).default('twilio'),
+};
+
+const e164 = z.string().regex(/^\+?\d{3,15}$/);
+const credentials = z.object({ username: z.string().min(1), password: z.string().min(1), realm: z.string().optional() });
+
+/** SIP_CONFIG_FILE: trunks (inbound allowlist / digest, outbound targets) and number → agent routing. */
+const sipFileSchema = z.object({
+  trunks: z.array(z.object({
+    id: z.string().min(1),
+    inbound: z.object({ allowedCidrs: z.array(z.string()).default([]), credentials: credentials.optional() }).optional(),
+    outbound: z.object({
+      host: z.string().min(1), port: z.number().int().optional(), transport: z.enum(['udp', 'tcp', 'tls']).optional(),
+      credentials: credentials.optional(), headers: z.record(z.string(), z.string()).optional(),
+      callerId: z.string().optional(), callerName: z.string().optional(), fromDomain: z.string().optional(),
+      numberFormat: z.enum(['e164', 'e164-no-plus', 'national', 'as-is']).optional(), countryCode: z.string().optional(),
+    }).optional(),
+  })).default([]),
+  routes: z.object({
+    byNumber: z.record(e164, z.string().min(1)).default({}),
+    byTrunk: z.record(z.string(), z.string().min(1)).optional(),
+    defaultAgentId: z.string().min(1).optional(),
+  }).default({ byNumber: {} }),
+  /** Trunk used for outbound calls and bridged transfers when OUTBOUND_PROVIDER=sip. */
+  outboundTrunk: z.string().min(1).optional(),
+  /** Host part of Refer-To URIs for blind transfers (default: the outbound trunk's host). */
+  referDomain: z.string().min(1).optional(),
+});
+export type SipFile = z.infer<typeof sipFileSchema>;
+
+export interface SipConfig {
+  drachtio?: { host: string; port: number; secret: string };
+  publicAddress: string;
+  rtp: { bindAddress: string; portMin: number; portMax: number; inactivityMs: number };
+  outboundProvider: 'twilio' | 'sip';
+  file: SipFile;
+}
+
+const sipEnv = z.object(sipEnvShape);
+type SipEnv = z.infer<typeof sipEnv>;
+
+export function sipProblems(e: SipEnv): string[] {
+  const problems: string[] = [];
+  if (e.RTP_PORT_MIN >= e.RTP_PORT_MAX) problems.push('RTP_PORT_MIN: must be below RTP_PORT_MAX');
+  if (e.OUTBOUND_PROVIDER === 'sip' && !e.DRACHTIO_HOST) problems.push('OUTBOUND_PROVIDER: sip needs DRACHTIO_HOST');
+  return problems;
+}
+
+export function sipConfig(e: SipEnv): SipConfig {
+  return {
+    drachtio: e.DRACHTIO_HOST ? { host: e.DRACHTIO_HOST, port: e.DRACHTIO_PORT, secret: e.DRACHTIO_SECRET } : undefined,
+    publicAddress: e.SIP_PUBLIC_ADDRESS,
+    rtp: { bindAddress: e.RTP_BIND_ADDRESS, portMin: e.RTP_PORT_MIN, portMax: e.RTP_PORT_MAX, inactivityMs: e.RTP_INACTIVITY_SECONDS * 1000 },
+    outboundProvider: e.OUTBOUND_PROVIDER,
+    file: e.SIP_CONFIG_FILE ? loadSipFile(e.SIP_CONFIG_FILE) : sipFileSchema.parse({}),
+  };
+}
+
+function loadSipFile(path: string): SipFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`SIP_CONFIG_FILE ${path}: ${(err as Error).message}`);
+  }
+  const parsed = sipFileSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`SIP_CONFIG_FILE ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
