@@ -1,0 +1,97 @@
+/**
+ * Streaming PCM16 resampler: polyphase FIR for any rational ratio L/M, one
+ * instance per stream and direction (it keeps the filter history).
+ *
+ * Output timing is exact integer arithmetic (phase + input index), so the
+ * output count tracks input·L/M with no drift: after N input samples in
+ * total, exactly ceil(N·L/M) samples have come out (320 in at 16k→8k gives
+ * 160 out every frame; 882 in at 44.1k→8k gives 160). Chunk boundaries do not
+ * change any output sample: streaming in 20 ms frames is bit-exact with
+ * processing the whole signal at once.
+ *
+ * The filter spec lives in polyphase-bank.ts (stopband from 4.0 kHz for the
+ * 8 kHz side). Group delay: `delayOutputSamples`.
+ */
+import {
+  decimateSymmetricKernel, interpolate2Kernel, polyphaseKernel, type KernelState,
+} from './fir-kernels.js';
+import { polyphaseBank, type PolyphaseBank } from './polyphase-bank.js';
+
+export class Resampler {
+  private readonly bank: PolyphaseBank | undefined; // undefined = same rate, plain copy
+  /** History (taps−1 oldest samples) followed by the current input, as floats. */
+  private buf: Float64Array;
+  /** n: start of the next output's window relative to the current input; phase: its filter phase. */
+  private readonly state: KernelState = { n: 0, phase: 0, written: 0 };
+
+  constructor(readonly inRate: number, readonly outRate: number) {
+    if (!(Number.isInteger(inRate) && Number.isInteger(outRate) && inRate > 0 && outRate > 0)) {
+      throw new RangeError(`Resampler: rates must be positive integers, got ${inRate}->${outRate}`);
+    }
+    this.bank = inRate === outRate ? undefined : polyphaseBank(inRate, outRate);
+    this.buf = new Float64Array(this.historyLength + 960);
+  }
+
+  private get historyLength(): number {
+    return this.bank ? this.bank.taps - 1 : 0;
+  }
+
+  /** Filter group delay in output samples (0 for a same-rate copy). */
+  get delayOutputSamples(): number {
+    return this.bank ? this.bank.delayOut : 0;
+  }
+
+  /** Output capacity the caller must provide for `inputLength` input samples. */
+  maxOutputLength(inputLength: number): number {
+    return Math.ceil((inputLength * this.outRate) / this.inRate) + 1;
+  }
+
+  /** Resample `input` into `output`; returns the number of samples written. */
+  process(input: Int16Array, output: Int16Array): number {
+    const bank = this.bank;
+    if (!bank) {
+      output.set(input);
+      return input.length;
+    }
+    const hist = this.historyLength;
+    const nIn = input.length;
+    if (this.buf.length < hist + nIn) this.grow(hist + nIn);
+    const buf = this.buf;
+    for (let i = 0; i < nIn; i++) buf[hist + i] = input[i]!;
+    const written = this.filter(bank, buf, nIn, output);
+    buf.copyWithin(0, nIn, nIn + hist); // keep the newest taps−1 samples
+    return written;
+  }
+
+  /** Run the kernel that suits this ratio; state carries across calls. */
+  private filter(bank: PolyphaseBank, buf: Float64Array, nIn: number, output: Int16Array): number {
+    const s = this.state;
+    if (bank.kind === 'decimate') {
+      decimateSymmetricKernel(bank.sym, bank.sym.length - 1, bank.symOffset, bank.down, buf, nIn, output, s);
+    } else if (bank.kind === 'interpolate2') {
+      interpolate2Kernel(bank.pair, bank.taps, buf, nIn, output, s);
+    } else {
+      polyphaseKernel(bank.coefs, bank.taps, bank.advance, bank.nextPhase, buf, nIn, output, s);
+    }
+    s.n -= nIn;
+    return s.written;
+  }
+
+  /** Larger input than ever before: grow once (amortised, not per call). */
+  private grow(size: number): void {
+    const next = new Float64Array(size);
+    next.set(this.buf.subarray(0, this.historyLength));
+    this.buf = next;
+  }
+
+  /** Forget history and timing (e.g. after a stream restart). */
+  reset(): void {
+    this.buf.fill(0);
+    this.state.n = 0;
+    this.state.phase = 0;
+  }
+
+  toString(): string {
+    return `resample(${this.inRate}->${this.outRate})`;
+  }
+}
