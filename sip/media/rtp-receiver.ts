@@ -1,0 +1,107 @@
+/**
+ * The inbound RTP stream of one session: validate (RFC 3550 §5.1 / A.1),
+ * latch (RFC 4961), split audio from RFC 4733 events, reorder and smooth in
+ * the jitter buffer, keep RTCP reception stats (§6.4.1). No I/O: the owner
+ * passes datagrams in and pops one frame per 20 ms tick.
+ */
+import type { G711Law } from '../../media/g711.js';
+import { JitterBuffer, type JitterBufferStats, type PopResult } from '../../media/jitter-buffer.js';
+import { DtmfReceiver, newTelephoneEvent, parseTelephoneEvent } from '../../media/rtp-dtmf.js';
+import { newRtpHeader, parseRtpHeader, type RtpParseError } from '../../media/rtp-packet.js';
+import { RtpReceiveStats } from '../../media/rtp-receive-stats.js';
+import { SymmetricLatch, type LatchOptions } from './symmetric-latch.js';
+
+export interface RtpReceiverOptions {
+  law: G711Law;
+  payloadType: number;
+  telephoneEventPt?: number;
+  jitterMs?: number;
+  maxJitterMs?: number;
+  latch?: LatchOptions;
+}
+
+export type ReceiveResult = 'audio' | 'dtmf' | RtpParseError | 'wrong-pt' | 'wrong-source' | 'duplicate' | 'late';
+
+export interface ReceiverCounters {
+  packets: number;
+  malformed: number;
+  wrongPt: number;
+  wrongSource: number;
+  ssrcChanges: number;
+  dtmfPackets: number;
+}
+
+export class RtpReceiver {
+  readonly latch: SymmetricLatch;
+  readonly rtcpStats = new RtpReceiveStats();
+  readonly counters: ReceiverCounters = { packets: 0, malformed: 0, wrongPt: 0, wrongSource: 0, ssrcChanges: 0, dtmfPackets: 0 };
+  private readonly jitter: JitterBuffer;
+  private readonly dtmf = new DtmfReceiver();
+  private readonly header = newRtpHeader();
+  private readonly event = newTelephoneEvent();
+  private ssrc = -1;
+  /** Time of the last accepted RTP packet (ms), for the inactivity timer. */
+  lastPacketMs = -Infinity;
+
+  constructor(private readonly opts: RtpReceiverOptions, private readonly onDtmf: (key: string) => void) {
+    const frames = Math.max(1, Math.round((opts.jitterMs ?? 60) / 20));
+    const maxFrames = Math.max(frames + 2, Math.round((opts.maxJitterMs ?? (opts.jitterMs ?? 60) + 100) / 20));
+    this.jitter = new JitterBuffer({ law: opts.law, delayFrames: frames, maxDelayFrames: maxFrames });
+    this.latch = new SymmetricLatch(opts.latch);
+  }
+
+  get jitterStats(): JitterBufferStats {
+    return this.jitter.stats;
+  }
+
+  /** One datagram from `address:port` at `nowMs`. */
+  receive(buf: Uint8Array, length: number, address: string, port: number, nowMs: number): ReceiveResult {
+    this.counters.packets++;
+    const h = this.header;
+    const err = parseRtpHeader(buf, length, h);
+    if (err) {
+      this.counters.malformed++;
+      return err;
+    }
+    const isDtmf = h.payloadType === this.opts.telephoneEventPt;
+    if (h.payloadType !== this.opts.payloadType && !isDtmf) {
+      this.counters.wrongPt++; // §8.5: ignore payload types we did not negotiate (CN, comfort noise, …)
+      return 'wrong-pt';
+    }
+    if (!this.latch.offer(address, port, h.sequenceNumber, nowMs)) {
+      this.counters.wrongSource++;
+      return 'wrong-source';
+    }
+    this.lastPacketMs = nowMs;
+    if (h.ssrc !== this.ssrc) this.newSource(h.ssrc);
+    this.rtcpStats.update(h.ssrc, h.sequenceNumber, h.timestamp, nowMs * 8, !isDtmf);
+    if (isDtmf) {
+      this.jitter.noteOtherPacket(h.sequenceNumber);
+      return this.onEvent(buf);
+    }
+    const r = this.jitter.push(h.sequenceNumber, h.timestamp, buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength));
+    return r === 'duplicate' || r === 'late' ? r : 'audio';
+  }
+
+  /** The next 20 ms frame (see JitterBuffer.pop). */
+  pop(out: Uint8Array): PopResult {
+    return this.jitter.pop(out);
+  }
+
+  private newSource(ssrc: number): void {
+    if (this.ssrc !== -1) {
+      this.counters.ssrcChanges++; // transfer / re-INVITE / SBC failover: a new stream, new sequence space
+      this.jitter.reset();
+    }
+    this.ssrc = ssrc;
+  }
+
+  private onEvent(buf: Uint8Array): ReceiveResult {
+    const h = this.header;
+    this.counters.dtmfPackets++;
+    if (!parseTelephoneEvent(buf, h.payloadOffset, h.payloadLength, this.event)) return 'too-short';
+    const key = this.dtmf.receive(h.ssrc, h.timestamp, h.marker, this.event);
+    if (key !== undefined) this.onDtmf(key);
+    return 'dtmf';
+  }
+}
