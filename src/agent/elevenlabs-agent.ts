@@ -1,0 +1,148 @@
+import WebSocket from 'ws';
+import { BridgeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { AgentLink, AgentLinkHandler } from './agent-link.js';
+import { encodeAgent, parseAgentMessage, type AgentEvent, type ConversationInit } from './elevenlabs-protocol.js';
+
+export interface ElevenLabsConnectOptions {
+  apiUrl: string;
+  apiKey?: string;
+  agentId: string;
+  init: ConversationInit;
+  timeoutMs: number;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/** Caller audio beyond this much unsent data is dropped: a stalled agent must not grow memory without bound. */
+const MAX_BUFFERED_BYTES = 512 * 1024;
+
+/**
+ * Opens an ElevenLabs Conversational AI conversation: signed URL when an API
+ * key is set (private agents, §4.1), the public URL otherwise; sends
+ * `conversation_initiation_client_data` on open; resolves once
+ * `conversation_initiation_metadata` has told us the audio formats.
+ */
+export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Promise<AgentLink> {
+  const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
+  const url = await conversationUrl(opts, signal);
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, handshakeTimeout: opts.timeoutMs });
+  return new Promise<AgentLink>((resolve, reject) => {
+    const fail = (err: Error): void => {
+      signal.removeEventListener('abort', onAbort);
+      ws.removeAllListeners();
+      ws.on('error', () => undefined);
+      ws.terminate();
+      reject(err);
+    };
+    const onAbort = (): void => fail(new BridgeError('agent-connect-aborted', `agent connection ${signal.reason?.name === 'TimeoutError' ? 'timed out' : 'aborted'}`, 504));
+    signal.addEventListener('abort', onAbort, { once: true });
+    ws.once('open', () => ws.send(encodeAgent.init(opts.init)));
+    ws.once('error', (err) => fail(new BridgeError('agent-connect-failed', `agent socket error: ${err.message}`, 502)));
+    ws.once('close', (code, reason) => fail(new BridgeError('agent-closed', `agent closed before metadata (${code} ${reason})`, 502)));
+    ws.once('message', (data) => {
+      const parsed = parseAgentMessage(String(data));
+      if (!parsed.ok || parsed.event.type !== 'metadata') {
+        return fail(new BridgeError('agent-protocol', 'first agent message was not conversation_initiation_metadata', 502));
+      }
+      signal.removeEventListener('abort', onAbort);
+      ws.removeAllListeners();
+      resolve(new ElevenLabsAgentLink(ws, parsed.event, opts.log));
+    });
+  });
+}
+
+async function conversationUrl(opts: ElevenLabsConnectOptions, signal: AbortSignal): Promise<string> {
+  const agent = encodeURIComponent(opts.agentId);
+  if (!opts.apiKey) return `${opts.apiUrl.replace(/^http/, 'ws')}/v1/convai/conversation?agent_id=${agent}`;
+  let res: Response;
+  try {
+    res = await fetch(`${opts.apiUrl}/v1/convai/conversation/get-signed-url?agent_id=${agent}`, {
+      headers: { 'xi-api-key': opts.apiKey },
+      signal,
+    });
+  } catch (err) {
+    throw new BridgeError('agent-signed-url', `signed URL request failed: ${(err as Error).message}`, 502);
+  }
+  if (!res.ok) throw new BridgeError('agent-signed-url', `signed URL request answered ${res.status}`, 502);
+  const body = (await res.json().catch(() => undefined)) as { signed_url?: unknown } | undefined;
+  if (typeof body?.signed_url !== 'string') throw new BridgeError('agent-signed-url', 'signed URL response had no signed_url', 502);
+  return body.signed_url;
+}
+
+class ElevenLabsAgentLink implements AgentLink {
+  readonly conversationId: string;
+  readonly inputFormat: string;
+  readonly outputFormat: string;
+  private handler: AgentLinkHandler | undefined;
+  /** Events that arrive between metadata and attach (same TCP read) wait here. */
+  private early: AgentEvent[] | undefined = [];
+  private closed: { code: number; reason: string } | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ws: WebSocket, meta: Extract<AgentEvent, { type: 'metadata' }>, private readonly log: Logger) {
+    this.conversationId = meta.conversationId;
+    this.inputFormat = meta.inputFormat;
+    this.outputFormat = meta.outputFormat;
+    ws.on('message', (data) => this.onMessage(String(data)));
+    ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
+    ws.on('error', (err) => log.warn({ err: err.message }, 'agent socket error'));
+  }
+
+  attach(handler: AgentLinkHandler): void {
+    this.handler = handler;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const e of early) handler.onEvent(e);
+    if (this.closed) handler.onClosed(this.closed.code, this.closed.reason);
+  }
+
+  sendAudio(base64: string): boolean {
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) return false;
+    return this.send(encodeAgent.userAudio(base64));
+  }
+
+  sendPong(eventId: number): void {
+    this.send(encodeAgent.pong(eventId));
+  }
+
+  sendToolResult(toolCallId: string, result: string, isError: boolean): void {
+    this.send(encodeAgent.toolResult(toolCallId, result, isError));
+  }
+
+  sendContextualUpdate(text: string): void {
+    this.send(encodeAgent.contextualUpdate(text));
+  }
+
+  sendUserMessage(text: string): void {
+    this.send(encodeAgent.userMessage(text));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+    // A peer that never answers the close handshake must not hold the socket open.
+    this.closeTimer ??= setTimeout(() => this.ws.terminate(), 2000);
+  }
+
+  private send(text: string): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(text);
+    return true;
+  }
+
+  private onMessage(raw: string): void {
+    const parsed = parseAgentMessage(raw);
+    if (!parsed.ok) {
+      this.log.debug({ detail: parsed.detail }, 'ignored malformed agent message');
+      return;
+    }
+    if (this.early) this.early.push(parsed.event);
+    else this.handler?.onEvent(parsed.event);
+  }
+
+  private onClose(code: number, reason: string): void {
+    clearTimeout(this.closeTimer);
+    this.closed = { code, reason };
+    this.handler?.onClosed(code, reason);
+  }
+}

@@ -1,0 +1,226 @@
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import expressWs from 'express-ws';
+import type { Config } from '../config/index.js';
+import { PolicyResolver } from './call/call-policy.js';
+import { CallRegistry } from './call/call-registry.js';
+import type { CallSession } from './call/call-session.js';
+import { sharedMediaClock } from '../sip/media/media-clock.js';
+import { CallEvents } from './calls/call-events.js';
+import { CallLog } from './calls/call-log.js';
+import { startCampaignEngine, type CampaignEngine } from './campaigns/engine.js';
+import { campaignRoutes } from './campaigns/http/campaign-routes.js';
+import { requireApiToken } from './http/api-auth.js';
+import { callsRoutes, liveControlRoutes } from './http/calls-routes.js';
+import { apiErrorHandler } from './http/errors.js';
+import type { Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import type { Store } from './store/index.js';
+import { AfterStreamActions, sayTwiml } from './twilio/after-stream.js';
+import { outboundRoutes } from './twilio/outbound-routes.js';
+import { createTwilioRestClient } from './twilio/rest-client.js';
+import { toWebSocketUrl, twilioWebhookAuth, verifyStreamUpgrade, type SignatureSettings } from './twilio/signature.js';
+import { acceptTwilioStream } from './twilio/stream-acceptor.js';
+import { createTwilioCallSession } from './twilio/twilio-call.js';
+import { TwilioDialer } from './twilio/twilio-dialer.js';
+import { createTwilioBroadcastSession } from './twilio/twilio-broadcast.js';
+import { createTtsService } from './tts/tts-service.js';
+import type { BroadcastSession } from './broadcast/broadcast-session.js';
+import type { BroadcastOutcome } from './broadcast/broadcast-outcome.js';
+import { SipService } from './sip/sip-service.js';
+import type { SrfLike } from '../sip/signaling/srf-types.js';
+import { SipDialer } from './sip/sip-dialer.js';
+import { StoreCallLookup } from './calls/store-call-lookup.js';
+import type { OutboundDialer } from './calls/outbound-dialer.js';
+import { TwilioCallLookup } from './twilio/twilio-call-lookup.js';
+import { transferRoutes } from './twilio/transfer-routes.js';
+import { TwilioTransfers } from './transfer/twilio-transfers.js';
+import { STREAM_ENDED_PATH, STREAM_PATH, voiceWebhook } from './twilio/voice-webhook.js';
+
+export interface BridgeDeps {
+  store: Store;
+  metrics?: Metrics;
+  /** Tests only: a stand-in for drachtio's Srf at the signaling boundary. */
+  sipSrf?: SrfLike;
+}
+
+export interface Bridge {
+  readonly server: http.Server;
+  readonly registry: CallRegistry;
+  readonly metrics: Metrics;
+  readonly store: Store;
+  /** Progress of outbound calls (status callbacks, AMD), for campaigns and the API. */
+  readonly callEvents: CallEvents;
+  /** Emits `call-ended` (session) once per call, after its teardown. */
+  readonly events: EventEmitter;
+  /** The campaign engine, once `listen()` has started it. */
+  readonly campaigns: CampaignEngine | undefined;
+  /** Listens, then reconciles and starts campaign dispatching. */
+  listen(): Promise<AddressInfo>;
+  /**
+   * Graceful stop: refuse new calls, give running ones `graceMs` to finish,
+   * end the rest (reason `shutdown`), close sockets.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bridge {
+  const { store } = deps;
+  const metrics = deps.metrics ?? new Metrics();
+  const app = express();
+  const server = http.createServer(app);
+  const registry = new CallRegistry(config.limits.maxConcurrentCalls);
+  const afterStream = new AfterStreamActions();
+  // One drift-corrected 20 ms clock paces every leg, Twilio and RTP alike.
+  const clock = sharedMediaClock;
+  const policies = new PolicyResolver(config);
+  policies.preload();
+  const events = new EventEmitter();
+  const callEvents = new CallEvents();
+  const callLog = new CallLog(store, log);
+  const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });
+  const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
+  const twilioDialer = new TwilioDialer({
+    config, store, rest, events: callEvents, log,
+    prefetchBroadcast: async (b) => {
+      for (const text of [b.message, b.voicemail_message]) if (text) await tts.prefetch(text, { encoding: 'ulaw', voiceId: b.voice_id });
+    },
+  });
+  const transfers = new TwilioTransfers({ config, store, log });
+  const sip = config.sip.drachtio
+    ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf })
+    : undefined;
+  const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
+  const dialer: OutboundDialer = sipOutbound
+    ? new SipDialer({ sip, store, events: callEvents, registry, log, onEnded: (s) => onEnded(s), fromNumber: config.twilio.fromNumber })
+    : twilioDialer;
+  const lookup = sipOutbound ? new StoreCallLookup(store, registry) : new TwilioCallLookup(rest, store);
+  let campaigns: CampaignEngine | undefined;
+  let campaignRouter: express.Router | undefined;
+  const signatures: SignatureSettings = { publicUrl: config.publicUrl, authToken: config.twilio.authToken, validate: config.twilio.validateSignatures };
+  let closing = false;
+
+  const wsApp = expressWs(app, server, {
+    wsOptions: {
+      maxPayload: config.limits.maxStreamMessageBytes,
+      perMessageDeflate: false,
+      // Reject unsigned upgrades with 403 before accepting: strangers never get a socket.
+      verifyClient: (info, done) => {
+        const path = new URL(info.req.url ?? '/', 'http://x').pathname;
+        if (path !== STREAM_PATH) return done(false, 404, 'Not Found');
+        const verdict = verifyStreamUpgrade(signatures, info.req, toWebSocketUrl(config.publicUrl) + STREAM_PATH);
+        if (verdict === 'ok' || verdict === 'disabled') return done(true);
+        metrics.rejected.inc({ source: 'twilio-upgrade', reason: verdict });
+        log.warn({ verdict }, 'rejected media stream upgrade');
+        done(false, 403, 'Forbidden');
+      },
+    },
+  });
+
+  const onEnded = (s: CallSession): void => {
+    registry.remove(s.id);
+    void callLog.ended(s).then(() => events.emit('call-ended', s));
+  };
+  const onBroadcastEnded = (s: BroadcastSession, outcome: BroadcastOutcome): void => {
+    if (registry.get(s.id) === s) registry.remove(s.id);
+    void callLog.broadcastEnded(s, outcome).then(() => events.emit('broadcast-ended', s));
+  };
+
+  app.disable('x-powered-by');
+  app.use('/twilio', express.urlencoded({ extended: false, limit: '64kb' }));
+  const auth = twilioWebhookAuth(signatures, log, metrics);
+  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics }));
+  app.post(STREAM_ENDED_PATH, auth, (req, res) => {
+    res.type('text/xml').send(afterStream.take(String((req.body as Record<string, unknown>)?.CallSid ?? '')));
+  });
+  app.use(outboundRoutes({ config, store, registry, events: callEvents, log, auth }));
+  app.use(transferRoutes(transfers, auth));
+  wsApp.app.ws(STREAM_PATH, (ws) => {
+    if (closing) return ws.close(1001, 'shutting down');
+    acceptTwilioStream(ws, {
+      config, clock, log, metrics,
+      hasRoom: () => registry.hasRoom(),
+      onCall: (leg, start, legLog) => {
+        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded };
+        if (start.customParameters.mode === 'broadcast') {
+          const broadcast = createTwilioBroadcastSession(leg, start, legLog, { ...deps, tts, registry, onBroadcastEnded });
+          registry.add(broadcast);
+          return broadcast.start();
+        }
+        const session = createTwilioCallSession(leg, start, legLog, deps);
+        registry.add(session);
+        session.start();
+        void callLog.started(session);
+      },
+    });
+  });
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', (_req, res) => {
+    // With SIP configured, not ready until drachtio-server is connected.
+    const ready = !closing && (sip?.ready ?? true);
+    res.status(ready ? 200 : 503).json({ ready, activeCalls: registry.size, ...(sip ? { sip: sip.ready } : {}) });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  const api = express.Router();
+  api.use(requireApiToken(config.apiToken), express.json({ limit: '1mb' }));
+  api.use(callsRoutes({ config, store, registry, dialer }));
+  api.use(liveControlRoutes({
+    registry,
+    sayAfterStream: (s, message) => afterStream.set(s.leg.providerCallId, sayTwiml(message)),
+    hangupElsewhere: async (id, message) => {
+      const call = (await store.calls.get(id)) ?? (await store.calls.getByProviderCallId('twilio', id));
+      if (!call?.providerCallId || call.endedAt !== null || call.provider !== 'twilio') return false;
+      // No stream on this instance: REST is the only way to reach the call.
+      // Twilio: `canceled` ends a call still queued or ringing, `completed` one in progress (§3.4).
+      const status = call.answeredAt === null ? 'canceled' : 'completed';
+      await rest.calls(call.providerCallId).update(message && call.answeredAt !== null ? { twiml: sayTwiml(message) } : { status });
+      return true;
+    },
+  }));
+  app.use(api);
+  const campaignApi = express.Router();
+  campaignApi.use(requireApiToken(config.apiToken));
+  // The campaign routes exist once the engine has started (listen()).
+  campaignApi.use((req, res, next) => (campaignRouter ? campaignRouter(req, res, next) : next()));
+  app.use(campaignApi);
+  app.use(apiErrorHandler(log));
+
+  return {
+    server, registry, metrics, store, events, callEvents,
+    get campaigns() {
+      return campaigns;
+    },
+    listen: async () => {
+      const address = await new Promise<AddressInfo>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve(server.address() as AddressInfo));
+      });
+      campaigns = await startCampaignEngine({
+        store, events: callEvents, dialer, lookup, control: lookup, log,
+        instanceId: config.campaigns.instanceId, maxConcurrentCalls: config.limits.maxConcurrentCalls,
+        concurrencyShare: config.campaigns.concurrencyShare, callsPerSecond: config.campaigns.callsPerSecond,
+        // Outbound campaign calls are counted from the database; only inbound ones are added here.
+        activeInbound: () => registry.list().filter((s) => s.direction === 'inbound').length,
+      });
+      sip?.start();
+      campaignRouter = campaignRoutes({ service: campaigns.service, log, defaultRegion: config.campaigns.defaultRegion });
+      return address;
+    },
+    close: async (graceMs = 0) => {
+      closing = true;
+      await campaigns?.stop();
+      tts.close();
+      sip?.stop();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      await registry.drain(graceMs);
+      await registry.endAll();
+      for (const client of wsApp.getWss().clients) client.terminate();
+      server.closeAllConnections();
+      await stopped;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { G711Law } from '../../media/g711.js';
+import type { EndReason } from './end-reason.js';
+
+/** One 20 ms (nominally) frame of G.711 audio from the phone side. */
+export interface InboundAudio {
+  payload: Uint8Array;
+  /** The payload as the provider sent it in base64, when it did: lets μ-law relay skip re-encoding. */
+  base64?: string;
+}
+
+/** What a leg tells the call that owns it. Exactly one handler per leg. */
+export interface CallLegHandler {
+  onAudio(frame: InboundAudio): void;
+  onDtmf(digit: string): void;
+  /** Everything queued before `mark(label)` has been played to the caller. */
+  onPlayed(label: string): void;
+  /** The phone side is gone (hang-up, stream stop, socket loss). */
+  onEnded(reason: EndReason, detail: string): void;
+}
+
+/**
+ * The phone side of a call, whatever carries it (Twilio Media Streams, SIP/RTP).
+ * Call logic talks only to this, so Twilio and SIP calls share every line of it.
+ */
+export interface CallLeg {
+  readonly kind: 'twilio' | 'sip';
+  readonly codec: G711Law;
+  /** Provider's id for the call (Twilio CallSid, SIP Call-ID). */
+  readonly providerCallId: string;
+  attach(handler: CallLegHandler): void;
+  /** Queue one 20 ms G.711 frame (160 bytes) for paced playback. */
+  sendAudio(frame: Uint8Array): void;
+  /** In-band marker: `onPlayed(label)` fires once the caller has heard everything queued before it. */
+  mark(label: string): void;
+  /** Drop all audio not yet played (barge-in). Pending marks will never report played. */
+  clear(): void;
+  /** Audio queued or in flight that the caller has not heard yet, in ms. */
+  unplayedMs(): number;
+  /** End the phone side. Resolves when the provider has been told. */
+  hangup(reason: EndReason): Promise<void>;
+}

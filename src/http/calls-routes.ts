@@ -1,0 +1,144 @@
+import { Router } from 'express';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { z } from 'zod';
+import { broadcastSchema, partialPolicySchema, type BroadcastSettings, type Config } from '../../config/index.js';
+import { missingVariables, renderTemplate } from '../broadcast/template.js';
+import type { CallRegistry } from '../call/call-registry.js';
+import { CallSession } from '../call/call-session.js';
+import type { LiveCall } from '../call/live-call.js';
+import type { OutboundDialer } from '../calls/outbound-dialer.js';
+import { BridgeError } from '../errors.js';
+import type { Store } from '../store/index.js';
+
+const e164 = z.string().transform((v, ctx) => {
+  const n = parsePhoneNumberFromString(v);
+  if (!n?.isValid()) {
+    ctx.addIssue({ code: 'custom', message: 'not a valid phone number in international format (E.164)' });
+    return z.NEVER;
+  }
+  return n.number;
+});
+
+const placeCallBody = z.object({
+  to: e164,
+  from: e164.optional(),
+  agent_id: z.string().min(1).optional(),
+  dynamic_variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  overrides: z.record(z.string(), z.unknown()).optional(),
+  policy: partialPolicySchema.optional(),
+  machine_detection: z.enum(['off', 'detect', 'detect-message-end']).optional(),
+  ring_timeout_seconds: z.number().int().min(5).max(600).optional(),
+  /** A broadcast call: this message (and menu) instead of an agent conversation. */
+  broadcast: broadcastSchema.optional(),
+});
+
+export interface CallsRouteDeps {
+  config: Config;
+  store: Store;
+  registry: CallRegistry;
+  dialer: OutboundDialer;
+}
+
+/** `/calls`: place an outbound call, list live calls, read one call (live transcript or stored record). */
+export function callsRoutes(deps: CallsRouteDeps): Router {
+  const router = Router();
+  router.post('/calls', async (req, res) => {
+    const b = placeCallBody.parse(req.body ?? {});
+    const agentId = b.agent_id ?? deps.config.elevenlabs.agentId ?? (b.broadcast ? '' : undefined);
+    if (agentId === undefined) throw new BridgeError('invalid-request', 'agent_id is required (no ELEVENLABS_AGENT_ID default)', 400, { field: 'agent_id' });
+    const placed = await deps.dialer.dial({
+      to: b.to, from: b.from, agentId, dynamicVariables: b.dynamic_variables, overrides: b.overrides,
+      policy: b.policy, machineDetection: b.machine_detection, ringTimeoutSeconds: b.ring_timeout_seconds,
+      broadcast: b.broadcast && renderForCall(b.broadcast, b.dynamic_variables ?? {}),
+    });
+    res.status(201).json({ id: placed.callId, provider_call_id: placed.providerCallId, status: 'queued' });
+  });
+  router.get('/calls', (_req, res) => {
+    res.json({ calls: deps.registry.list().map((s) => s.describe(false)) });
+  });
+  router.get('/calls/:id', async (req, res) => {
+    const live = findLive(deps.registry, req.params.id);
+    if (live) return void res.json(live.describe(true));
+    const stored = (await deps.store.calls.get(req.params.id)) ?? (await deps.store.calls.getByProviderCallId('twilio', req.params.id));
+    if (!stored) throw new BridgeError('not-found', `no call ${req.params.id}`, 404);
+    res.json({ ...stored, state: 'ended' });
+  });
+  return router;
+}
+
+/** A single broadcast call's message, with its `{{variables}}` from `dynamic_variables`. */
+function renderForCall(b: BroadcastSettings, vars: Record<string, unknown>): BroadcastSettings {
+  for (const field of ['message', 'voicemail_message'] as const) {
+    const missing = b[field] ? missingVariables(b[field], vars) : [];
+    if (missing.length) throw new BridgeError('invalid-request', `no value for ${missing.join(', ')} in dynamic_variables`, 400, { field: `broadcast.${field}` });
+  }
+  return { ...b, message: renderTemplate(b.message, vars), ...(b.voicemail_message ? { voicemail_message: renderTemplate(b.voicemail_message, vars) } : {}) };
+}
+
+/** A live call by our id or by the provider's (CallSid). */
+export function findLive(registry: CallRegistry, id: string): LiveCall | undefined {
+  return registry.get(id) ?? registry.list().find((s) => s.leg.providerCallId === id);
+}
+
+
+const transferBody = z.object({
+  destination: z.string().min(1),
+  mode: z.enum(['cold', 'warm']).optional(),
+  agent_message: z.string().min(1).max(1000).optional(),
+  reason: z.string().max(500).optional(),
+  silent: z.boolean().optional(),
+});
+const messageBody = z.object({ text: z.string().min(1).max(4000), type: z.enum(['contextual_update', 'user_message']).default('contextual_update') });
+const hangupBody = z.object({ message: z.string().min(1).max(1000).optional() });
+
+export interface LiveControlDeps {
+  registry: CallRegistry;
+  /** Hangs up a call this instance does not hold a stream for, through the provider's REST API. */
+  hangupElsewhere: (id: string, message?: string) => Promise<boolean>;
+  /** Leaves a spoken goodbye (`<Say>`) for the provider to play once the stream closes. */
+  sayAfterStream: (call: LiveCall, message: string) => void;
+}
+
+/** Live call control: transfer, hang up, and text into the agent conversation. */
+export function liveControlRoutes(deps: LiveControlDeps): Router {
+  const router = Router();
+  router.post('/calls/:id/transfer', (req, res) => {
+    const b = transferBody.parse(req.body ?? {});
+    const s = requireLive(deps.registry, req.params.id);
+    const result = s.transfer({ destination: b.destination, mode: b.mode, agentMessage: b.agent_message, reason: b.reason, silent: b.silent, source: 'api' });
+    if (!result.ok) {
+      const status = result.code === 'not-allowed' ? 400 : 409;
+      throw new BridgeError(result.code, result.message, status, { field: result.code === 'not-allowed' ? 'destination' : undefined });
+    }
+    res.status(202).json({ id: s.id, state: 'transferring', to: result.to });
+  });
+  router.post('/calls/:id/hangup', async (req, res) => {
+    const b = hangupBody.parse(req.body ?? {});
+    const s = findLive(deps.registry, req.params.id);
+    if (!s) {
+      if (!(await deps.hangupElsewhere(req.params.id, b.message))) throw new BridgeError('not-found', `no live call ${req.params.id}`, 404);
+      return void res.status(202).json({ id: req.params.id, state: 'ending' });
+    }
+    if (b.message) deps.sayAfterStream(s, b.message);
+    if (s instanceof CallSession) s.endAfterPlayback('agent-ended', 'hung up through the API', false);
+    else void s.end('agent-ended', 'hung up through the API');
+    res.status(202).json({ id: s.id, state: 'ending' });
+  });
+  router.post('/calls/:id/message', (req, res) => {
+    const b = messageBody.parse(req.body ?? {});
+    const s = requireLive(deps.registry, req.params.id);
+    if (!s.agent || s.state !== 'active') throw new BridgeError('not-active', `call is ${s.state}`, 409);
+    if (b.type === 'user_message') s.agent.sendUserMessage(b.text);
+    else s.agent.sendContextualUpdate(b.text);
+    res.status(202).json({ id: s.id, delivered: b.type });
+  });
+  return router;
+}
+
+/** A live agent conversation (broadcast calls cannot be transferred or messaged this way). */
+function requireLive(registry: CallRegistry, id: string): CallSession {
+  const s = findLive(registry, id);
+  if (!s) throw new BridgeError('not-found', `no live call ${id}`, 404);
+  if (!(s instanceof CallSession)) throw new BridgeError('unsupported', 'this call has no agent conversation', 409);
+  return s;
+}

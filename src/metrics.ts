@@ -1,0 +1,41 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics of one bridge process (served on GET /metrics). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly rejected = new Counter({
+    name: 'bridge_rejected_messages_total',
+    help: 'Inbound messages or requests rejected, by source and reason',
+    labelNames: ['source', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly callsStarted = new Counter({
+    name: 'bridge_calls_started_total',
+    help: 'Calls that reached a call session',
+    labelNames: ['leg'] as const,
+    registers: [this.registry],
+  });
+  readonly callsEnded = new Counter({
+    name: 'bridge_calls_ended_total',
+    help: 'Calls ended, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly activeCalls = new Gauge({ name: 'bridge_active_calls', help: 'Calls in progress', registers: [this.registry] });
+  readonly droppedFrames = new Counter({
+    name: 'bridge_dropped_audio_frames_total',
+    help: 'Audio frames dropped on a real-time edge (queue overflow, flood, stale after interruption)',
+    labelNames: ['direction', 'cause'] as const,
+    registers: [this.registry],
+  });
+  readonly agentConnectSeconds = new Histogram({
+    name: 'bridge_agent_connect_seconds',
+    help: 'Time from stream start to the agent conversation being ready',
+    buckets: [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4],
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+}

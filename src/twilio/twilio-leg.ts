@@ -1,0 +1,198 @@
+import type { WebSocket } from 'ws';
+import { PlayoutPacer } from '../../media/playout-pacer.js';
+import type { CallLeg, CallLegHandler } from '../call/call-leg.js';
+import type { EndReason } from '../call/end-reason.js';
+import type { MediaClock } from '../../sip/media/media-clock.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
+import { parseTwilioMessage, TwilioEncoder, type StreamStart, type TwilioInbound } from './media-stream-protocol.js';
+import { FloodGate } from './flood-gate.js';
+
+const FRAME_MS = 20;
+const MAX_FRAME_BYTES = 8000; // 1 s of μ-law in one message is already far outside Twilio's behaviour
+/** How far a frame's media timestamp may run ahead of wall time before it counts as a flood. */
+const AHEAD_SLACK_MS = 2000;
+const NO_OP = (): void => undefined;
+
+export interface TwilioLegOptions {
+  clock: MediaClock;
+  leadMs: number;
+  log: Logger;
+  metrics: Metrics;
+  now?: () => number;
+}
+
+type Outbound = { kind: 'audio'; payload: Uint8Array } | { kind: 'mark'; name: string };
+
+/**
+ * The phone side of a call carried by a Twilio bidirectional Media Stream.
+ * Created only after `start` (the handshake is done by the acceptor), so every
+ * message it sends carries the stream SID. Owns the socket.
+ */
+export class TwilioLeg implements CallLeg {
+  readonly kind = 'twilio';
+  readonly codec = 'ulaw';
+  readonly providerCallId: string;
+  private handler: CallLegHandler | undefined;
+  private readonly encoder: TwilioEncoder;
+  private readonly pacer: PlayoutPacer<Outbound>;
+  private readonly flood = new FloodGate(100, 100);
+  private readonly openedAt: number;
+  private lastTimestamp = -1;
+  private readonly warn: RateLimitedLog;
+  private readonly now: () => number;
+  /** Marks carry this generation; `clear` bumps it so flushed marks are not taken as played (Twilio echoes them on clear). */
+  private generation = 0;
+  private pumping = false;
+  private ended = false;
+  private readonly pump = (): void => this.flush();
+
+  constructor(private readonly ws: WebSocket, readonly start: StreamStart, private readonly opts: TwilioLegOptions) {
+    this.providerCallId = start.callSid;
+    this.encoder = new TwilioEncoder(start.streamSid);
+    this.now = opts.now ?? (() => performance.now());
+    this.openedAt = this.now();
+    this.pacer = new PlayoutPacer({ leadMs: opts.leadMs, maxQueuedMs: 120_000 });
+    this.warn = new RateLimitedLog(opts.log);
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', (code) => this.finish(code === 1000 || code === 1005 ? 'caller-hangup' : 'error', `stream socket closed (${code})`));
+    ws.on('error', (err) => opts.log.warn({ err: err.message }, 'twilio stream socket error'));
+  }
+
+  attach(handler: CallLegHandler): void {
+    this.handler = handler;
+  }
+
+  sendAudio(frame: Uint8Array): void {
+    if (this.ended) return;
+    this.pacer.enqueue({ kind: 'audio', payload: frame }, FRAME_MS);
+    this.flush();
+  }
+
+  mark(label: string): void {
+    if (this.ended) return;
+    this.pacer.enqueue({ kind: 'mark', name: `${this.generation}:${label}` }, 0);
+    this.flush();
+  }
+
+  clear(): void {
+    if (this.ended) return;
+    this.generation++;
+    const dropped = this.pacer.clear(this.now());
+    this.send(this.encoder.clear());
+    this.stopPumping();
+    if (dropped.length) this.opts.metrics.droppedFrames.inc({ direction: 'to-caller', cause: 'clear' }, dropped.length);
+  }
+
+  unplayedMs(): number {
+    return this.pacer.pendingMs + this.pacer.aheadMs(this.now());
+  }
+
+  /** Closing the socket ends `<Connect>`; Twilio then runs the TwiML after it (our action URL decides). */
+  async hangup(reason: EndReason): Promise<void> {
+    this.finish(reason, 'hung up by bridge');
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(1000, reason);
+  }
+
+  private flush(): void {
+    this.pacer.pump(this.now(), (item) => {
+      this.send(item.kind === 'audio' ? this.encoder.media(Buffer.from(item.payload).toString('base64')) : this.encoder.mark(item.name));
+    });
+    if (this.pacer.pendingItems > 0) this.startPumping();
+    else this.stopPumping();
+  }
+
+  private startPumping(): void {
+    if (!this.pumping) {
+      this.pumping = true;
+      this.opts.clock.add(this.pump);
+    }
+  }
+
+  private stopPumping(): void {
+    if (this.pumping) {
+      this.pumping = false;
+      this.opts.clock.remove(this.pump);
+    }
+  }
+
+  private send(text: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  private onMessage(data: unknown, isBinary: boolean): void {
+    if (this.ended) return;
+    if (isBinary) return this.reject('binary-frame', 'binary frame on a JSON stream');
+    const parsed = parseTwilioMessage(typeof data === 'string' ? data : String(data));
+    if (!parsed.ok) return this.reject(parsed.code, parsed.detail);
+    this.dispatch(parsed.message);
+  }
+
+  private dispatch(msg: TwilioInbound): void {
+    const h = this.handler;
+    switch (msg.event) {
+      case 'media':
+        return this.onMedia(msg.payload, msg.track, msg.timestamp);
+      case 'dtmf':
+        return h?.onDtmf(msg.digit);
+      case 'mark':
+        return this.onMarkEcho(msg.name);
+      case 'stop':
+        return this.finish('caller-hangup', 'stream stopped by Twilio');
+      case 'start':
+      case 'connected':
+        return this.reject('duplicate-handshake', `${msg.event} after start`);
+      case 'unknown':
+        return this.reject('unknown-event', msg.name);
+    }
+  }
+
+  private onMedia(base64: string, track: string, timestamp: number): void {
+    if (track !== 'inbound') return this.reject('unexpected-track', track);
+    if (!this.admit(timestamp, this.now())) {
+      this.opts.metrics.droppedFrames.inc({ direction: 'from-caller', cause: 'flood' });
+      return this.warn.warn('flood', {}, 'media arriving faster than real time; dropping frames');
+    }
+    const payload = Buffer.from(base64, 'base64');
+    if (payload.length === 0 || payload.length > MAX_FRAME_BYTES) return this.reject('bad-payload-size', String(payload.length));
+    this.handler?.onAudio({ payload, base64 });
+  }
+
+  /**
+   * Twilio stamps each frame with its media time (ms since the stream began).
+   * When our own event loop stalls, good frames arrive in a burst with stamps
+   * that lag wall time: keep them. A flood runs ahead of wall time. Frames
+   * without a usable stamp are rate-limited by arrival instead.
+   */
+  private admit(timestamp: number, now: number): boolean {
+    if (timestamp > this.lastTimestamp) {
+      this.lastTimestamp = timestamp;
+      return timestamp <= now - this.openedAt + AHEAD_SLACK_MS;
+    }
+    return this.flood.take(now);
+  }
+
+  private onMarkEcho(name: string): void {
+    const sep = name.indexOf(':');
+    if (sep < 0 || Number(name.slice(0, sep)) !== this.generation) return; // flushed by clear, or not ours
+    this.handler?.onPlayed(name.slice(sep + 1));
+  }
+
+  private reject(reason: string, detail: string): void {
+    this.opts.metrics.rejected.inc({ source: 'twilio-stream', reason });
+    this.warn.warn(reason, { detail }, 'rejected message on twilio stream');
+  }
+
+  private finish(reason: EndReason, detail: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stopPumping();
+    this.pacer.clear(this.now());
+    const h = this.handler;
+    this.handler = undefined;
+    h?.onEnded(reason, detail);
+    this.ws.removeAllListeners('message');
+    this.ws.on('error', NO_OP);
+  }
+}
