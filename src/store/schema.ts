@@ -1,0 +1,128 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Row types as they sit in the database, for both SQLite and PostgreSQL.
+ *
+ * Conventions (kept identical on both engines so one code path serves both):
+ * - Timestamps are epoch milliseconds (INTEGER in SQLite, BIGINT in PostgreSQL).
+ *   Integers compare and add cheaply (`next_attempt_at <= now`, `now + retryDelay`)
+ *   and never suffer from time zone or text-format drift.
+ * - JSON values are stored as TEXT and (de)serialised by the repositories;
+ *   `json`/`jsonb` would split the code path between engines.
+ * - Enumerations are TEXT; their allowed values live in the unions below.
+ */
+
+export type CallDirection = 'inbound' | 'outbound';
+export type CallProvider = 'twilio' | 'sip';
+/** Twilio's vocabulary, which SIP outcomes map onto. */
+export type CallStatus =
+  | 'queued'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | 'canceled';
+export const ACTIVE_CALL_STATUSES: readonly CallStatus[] = ['queued', 'ringing', 'in-progress'];
+
+export type CampaignType = 'agent' | 'broadcast';
+export type CampaignStatus = 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
+
+export type RecipientStatus =
+  | 'pending'
+  | 'dialing'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'no-answer'
+  | 'busy'
+  | 'failed'
+  | 'voicemail'
+  | 'cancelled'
+  | 'skipped-dnc'
+  | 'invalid';
+export const RECIPIENT_STATUSES: readonly RecipientStatus[] = [
+  'pending', 'dialing', 'ringing', 'in-progress', 'completed', 'no-answer',
+  'busy', 'failed', 'voicemail', 'cancelled', 'skipped-dnc', 'invalid',
+];
+/** Statuses after which a recipient is never dialled again. */
+export const FINAL_RECIPIENT_STATUSES: readonly RecipientStatus[] = [
+  'completed', 'voicemail', 'cancelled', 'skipped-dnc', 'invalid',
+];
+
+/** A value that survives JSON.stringify/parse unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** BIGINT comes back as a string from pg unless parsed; database.ts installs a parser. */
+type Millis = ColumnType<number, number, number>;
+
+export interface CallsTable {
+  id: string;
+  direction: CallDirection;
+  provider: CallProvider;
+  provider_call_id: string | null;
+  from_number: string | null;
+  to_number: string | null;
+  agent_id: string | null;
+  status: CallStatus;
+  created_at: Millis;
+  answered_at: Millis | null;
+  ended_at: Millis | null;
+  end_reason: string | null;
+  transcript: string | null;
+  campaign_id: string | null;
+  recipient_id: number | null;
+  metadata: string | null;
+}
+
+export interface CampaignsTable {
+  id: string;
+  name: string;
+  type: CampaignType;
+  agent_id: string | null;
+  status: CampaignStatus;
+  settings: string;
+  scheduled_at: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface CampaignRecipientsTable {
+  id: Generated<number>;
+  campaign_id: string;
+  row_number: number | null;
+  phone_number: string;
+  variables: string;
+  overrides: string | null;
+  timezone: string | null;
+  status: RecipientStatus;
+  attempts: number;
+  next_attempt_at: Millis | null;
+  last_call_id: string | null;
+  claimed_by: string | null;
+  claimed_at: Millis | null;
+  dial_intent_at: Millis | null;
+  outcome: string | null;
+  updated_at: Millis;
+}
+
+export interface DoNotCallTable {
+  phone_number: string;
+  reason: string | null;
+  created_at: Millis;
+}
+
+export interface Database {
+  calls: CallsTable;
+  campaigns: CampaignsTable;
+  campaign_recipients: CampaignRecipientsTable;
+  do_not_call: DoNotCallTable;
+}
+
+export type CallRow = Selectable<CallsTable>;
+export type NewCallRow = Insertable<CallsTable>;
+export type CallRowUpdate = Updateable<CallsTable>;
+export type CampaignRow = Selectable<CampaignsTable>;
+export type RecipientRow = Selectable<CampaignRecipientsTable>;
+export type NewRecipientRow = Insertable<CampaignRecipientsTable>;
