@@ -1,0 +1,86 @@
+import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
+import type { CallLeg, CallLegHandler } from '../call/call-leg.js';
+import { mapEndReason, type EndReason } from '../call/end-reason.js';
+
+/**
+ * A SIP call as the call logic sees it: signaling from the dialog leg
+ * (BYE, INFO DTMF), media from its RTP session (audio, RFC 4733 DTMF, the
+ * sender queue as playback truth). Same interface as a Twilio leg, so a SIP
+ * call gets every line of the same CallSession.
+ */
+export class SipCallLeg implements CallLeg {
+  readonly kind = 'sip';
+  readonly codec;
+  readonly providerCallId: string;
+  private handler: CallLegHandler | undefined;
+  private ended = false;
+  private handoff: (() => void) | undefined;
+
+  constructor(readonly dialog: SipDialogLeg) {
+    this.codec = dialog.media.codec === 'PCMA' ? ('alaw' as const) : ('ulaw' as const);
+    this.providerCallId = dialog.callId;
+    const rtp = dialog.media.session;
+    rtp.on('audio', (payload: Uint8Array) => this.handler?.onAudio({ payload }));
+    rtp.on('dtmf', (digit: string) => this.handler?.onDtmf(digit));
+    rtp.on('played', (label: string) => this.handler?.onPlayed(label));
+    rtp.on('timeout', () => this.finish('media-timeout', 'no RTP from the far end'));
+    dialog.on('dtmf-info', (digit) => this.handler?.onDtmf(digit));
+    dialog.on('bye', (reason) => this.finish('caller-hangup', `BYE (${reason})`));
+  }
+
+  attach(handler: CallLegHandler): void {
+    this.handler = handler;
+  }
+
+  private get rtp() {
+    return this.dialog.media.session;
+  }
+
+  sendAudio(frame: Uint8Array): void {
+    if (!this.ended) this.rtp.sendAudio(frame);
+  }
+
+  mark(label: string): void {
+    if (!this.ended) this.rtp.mark(label);
+  }
+
+  clear(): void {
+    if (!this.ended) this.rtp.clear();
+  }
+
+  unplayedMs(): number {
+    return this.ended ? 0 : this.rtp.unplayedMs();
+  }
+
+  /**
+   * The next `hangup('transfer')` gives the leg to `fn` instead of ending it:
+   * the caller stays connected while the transfer (REFER or bridge) runs, and
+   * can go back to an agent if it fails.
+   */
+  handOffOnTransfer(fn: () => void): void {
+    this.handoff = fn;
+  }
+
+  /** Sends BYE (RFC 3261 §15.1.1), then the dialog leg releases RTP and the port. */
+  async hangup(reason: EndReason): Promise<void> {
+    if (reason === 'transfer' && this.handoff) {
+      const fn = this.handoff;
+      this.handoff = undefined;
+      const h = this.handler;
+      this.handler = undefined;
+      h?.onEnded(reason, 'handed over for transfer');
+      return fn();
+    }
+    this.finish(reason, 'hung up by bridge');
+    // RFC 3326 Reason header: the end reason and its SIP status from the one mapping.
+    await this.dialog.hangup({ Reason: `SIP;cause=${mapEndReason(reason).sipStatus};text="${reason}"` });
+  }
+
+  private finish(reason: EndReason, detail: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    const h = this.handler;
+    this.handler = undefined;
+    h?.onEnded(reason, detail);
+  }
+}

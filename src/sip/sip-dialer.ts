@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { dialWithMedia } from '../../sip/signaling/outbound-leg.js';
+import type { CallRegistry } from '../call/call-registry.js';
+import type { CallSession } from '../call/call-session.js';
+import type { CallEvents } from '../calls/call-events.js';
+import type { OutboundCallRequest, OutboundDialer, PlacedCall } from '../calls/outbound-dialer.js';
+import { BridgeError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { CallStatus, Store } from '../store/index.js';
+import { SipCallLeg } from './sip-call-leg.js';
+import type { SipService } from './sip-service.js';
+
+const FAILURE_STATUS: Record<string, CallStatus> = { busy: 'busy', 'no-answer': 'no-answer', canceled: 'canceled', 'auth-failed': 'failed', failed: 'failed' };
+
+/**
+ * Outbound calls through the SIP trunk (OUTBOUND_PROVIDER=sip). The record is
+ * stored before the INVITE; the result (answer → agent session, or busy,
+ * no-answer, failed) is published as call events, as Twilio's callbacks are.
+ */
+export class SipDialer implements OutboundDialer {
+  constructor(private readonly deps: { sip: SipService; store: Store; events: CallEvents; registry: CallRegistry; log: Logger; onEnded: (s: CallSession) => void; fromNumber?: string }) {}
+
+  async dial(req: OutboundCallRequest): Promise<PlacedCall> {
+    const trunk = this.deps.sip.outboundTrunk;
+    if (!trunk) throw new BridgeError('no-trunk', 'no outbound SIP trunk configured (SIP_CONFIG_FILE outboundTrunk)', 503);
+    if (req.broadcast) throw new BridgeError('unsupported', 'broadcast calls over SIP are not supported yet', 400);
+    const callId = randomUUID();
+    await this.deps.store.calls.insert({
+      id: callId, direction: 'outbound', provider: 'sip', toNumber: req.to, fromNumber: req.from ?? this.deps.fromNumber ?? null,
+      agentId: req.agentId, status: 'queued', campaignId: req.campaignId ?? null, recipientId: req.recipientId ?? null,
+      metadata: { intentAt: Date.now() },
+    });
+    void this.place(callId, req, trunk);
+    return { callId, providerCallId: callId };
+  }
+
+  private async place(callId: string, req: OutboundCallRequest, trunk: NonNullable<SipService['outboundTrunk']>): Promise<void> {
+    const { store } = this.deps;
+    const result = await dialWithMedia(this.deps.sip.connection.srf, trunk, req.to, this.deps.sip.media, {
+      from: req.from ?? this.deps.fromNumber, ringTimeoutMs: (req.ringTimeoutSeconds ?? 30) * 1000, agentId: req.agentId,
+      onProgress: (status: number) => { if (status === 180 || status === 183) this.emit(callId, req, 'ringing'); },
+    }).catch((err: Error) => ({ ok: false as const, outcome: 'failed' as const, reason: err.message }));
+    if (!result.ok) {
+      const status = FAILURE_STATUS[result.outcome] ?? 'failed';
+      await store.calls.end(callId, { status, reason: status }).catch(() => undefined);
+      return this.emit(callId, req, status);
+    }
+    const leg = new SipCallLeg(result.leg);
+    await store.calls.setProviderCallId(callId, leg.providerCallId).catch(() => undefined);
+    await store.calls.markAnswered(callId).catch(() => undefined);
+    this.emit(callId, req, 'in-progress');
+    const session = this.deps.sip.session(leg, req.agentId, {
+      resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides,
+      onEnded: (s) => {
+        this.deps.onEnded(s);
+        this.emit(callId, req, 'completed', s.endReason);
+      },
+    });
+    this.deps.registry.add(session);
+    session.start();
+  }
+
+  private emit(callId: string, req: OutboundCallRequest, status: CallStatus, endReason?: CallSession['endReason']): void {
+    this.deps.events.emit({ callId, campaignId: req.campaignId ?? null, recipientId: req.recipientId ?? null, status, endReason, at: Date.now() });
+  }
+}
