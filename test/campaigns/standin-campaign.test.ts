@@ -1,0 +1,129 @@
+/**
+ * A 500-recipient campaign against the Twilio stand-in, on each engine: real
+ * REST calls through the official twilio client, real status callbacks,
+ * far ends that answer, are busy, do not answer, are machines or fail.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallEvents } from '../../src/calls/call-events.js';
+import { startCampaignEngine, type CampaignEngine } from '../../src/campaigns/engine.js';
+import { DEFAULT_SETTINGS } from '../../src/campaigns/settings.js';
+import type { Store } from '../../src/store/index.js';
+import { startTwilioStandin, type FarEndBehaviour, type TwilioStandin } from '../../tools/twilio-standin/index.js';
+import { engines } from '../store/engines.js';
+import { quietLog } from './support/harness.js';
+import { StandinCallLookup, StandinDialer, standinClient, startCallbackReceiver, type CallbackReceiver } from './support/standin-dialer.js';
+import { callsToIn } from './support/standin-list.js';
+import { waitFor } from './support/wait.js';
+
+const all = await engines();
+const KINDS = ['human', 'human', 'human', 'human', 'human', 'busy', 'no-answer', 'machine', 'failed', 'human'] as const;
+const number = (i: number) => `+1415555${String(1000 + i).padStart(4, '0')}`;
+const kindOf = (to: string) => KINDS[Number(to.slice(-4)) % 10]!;
+const FAR_END: Record<(typeof KINDS)[number], FarEndBehaviour> = {
+  human: { kind: 'human', ringMs: 50 },
+  busy: { kind: 'busy', ringMs: 30 },
+  'no-answer': { kind: 'no-answer' },
+  machine: { kind: 'machine', ringMs: 50, greetingMs: 3000 },
+  failed: { kind: 'failed', afterMs: 20 },
+};
+const CAP = 28; // 40 * 0.7
+
+interface Rig {
+  store: Store;
+  standin: TwilioStandin;
+  receiver: CallbackReceiver;
+  engine: CampaignEngine;
+  close(): Promise<void>;
+}
+
+async function rig(store: Store, talkSeconds: number): Promise<Rig> {
+  const standin = await startTwilioStandin({ farEnds: (to) => FAR_END[kindOf(to)], timeScale: 0.02, verbTimeScale: 0.1 });
+  const client = standinClient(standin);
+  const events = new CallEvents();
+  const receiver = await startCallbackReceiver(events, client);
+  const lookup = new StandinCallLookup(client, callsToIn(standin));
+  const engine = await startCampaignEngine({
+    store, events, lookup, control: lookup, log: quietLog, instanceId: 'solo',
+    dialer: new StandinDialer(client, receiver.url, { talkSeconds }),
+    maxConcurrentCalls: 40, concurrencyShare: 0.7, callsPerSecond: 200, idleMs: 50, sweepEveryMs: 0,
+  });
+  return {
+    store, standin, receiver, engine,
+    async close() {
+      await engine.stop();
+      await standin.close();
+      await receiver.close();
+    },
+  };
+}
+
+describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => {
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await cleanup?.();
+    cleanup = undefined;
+  });
+
+  it.skipIf(engine.skip)('500 recipients, mixed outcomes: one call per recipient per attempt, cap held, counts right, retry right', { timeout: 120_000 }, async () => {
+    const opened = await engine.open();
+    const r = await rig(opened.store, 3);
+    cleanup = async () => { await r.close(); await opened.cleanup(); };
+    const numbers = Array.from({ length: 500 }, (_, i) => number(i));
+    const { campaign } = await r.engine.service.create(
+      { name: 'mixed', agentId: 'agent_1', settings: { ...DEFAULT_SETTINGS, maxAttempts: 2, retryDelaySeconds: 0.3, machineDetection: 'detect' } },
+      numbers.map((phoneNumber, i) => ({ phoneNumber, rowNumber: i + 2, variables: {}, timezone: null })),
+    );
+    const started = Date.now();
+    const done = await waitFor(async () => ((await r.engine.service.status(campaign.id)).status === 'completed' ? true : undefined), 90_000);
+    expect(done).toBe(true);
+    const elapsed = Date.now() - started;
+    await r.standin.settled();
+    const view = await r.engine.service.status(campaign.id);
+    expect(view.counts).toMatchObject({ completed: 300, busy: 50, 'no-answer': 50, voicemail: 50, failed: 50, pending: 0, dialing: 0, ringing: 0, 'in-progress': 0 });
+    expect(view.progress).toMatchObject({ total: 500, done: 500, ratio: 1 });
+    const expectedAttempts = (to: string) => (kindOf(to) === 'busy' || kindOf(to) === 'no-answer' ? 2 : 1);
+    const recipients = await r.engine.service.recipients(campaign.id, { limit: 1000 });
+    const wrong = recipients.filter((x) => r.standin.createdCount(x.phoneNumber) !== x.attempts || x.attempts !== expectedAttempts(x.phoneNumber));
+    expect(wrong).toEqual([]);
+    expect(r.standin.createdCount()).toBe(600);
+    expect(r.standin.maxActive).toBeLessThanOrEqual(CAP);
+    expect(r.standin.maxActive).toBeGreaterThanOrEqual(CAP - 4);
+    console.info(`500 recipients on ${engine.name}: ${r.standin.createdCount()} calls in ${elapsed} ms, stand-in max active ${r.standin.maxActive} (cap ${CAP}), max in-progress ${r.standin.maxConcurrent}`);
+
+    const { requeued } = await r.engine.service.retry(campaign.id, ['failed']);
+    expect(requeued).toBe(50);
+    await waitFor(async () => ((await r.engine.service.status(campaign.id)).status === 'completed' ? true : undefined), 30_000);
+    await r.standin.settled();
+    const failed = recipients.filter((x) => kindOf(x.phoneNumber) === 'failed');
+    expect(failed.map((x) => r.standin.createdCount(x.phoneNumber))).toEqual(failed.map(() => 2));
+    expect(r.standin.createdCount()).toBe(650);
+    const after = await r.engine.service.status(campaign.id);
+    expect(after.counts).toMatchObject({ completed: 300, failed: 50, voicemail: 50 });
+  });
+
+  it.skipIf(engine.skip)('cancel with hang-up mid-campaign: pending cancelled at once, live calls ended, no dial after', { timeout: 60_000 }, async () => {
+    const opened = await engine.open();
+    const r = await rig(opened.store, 50); // 5 s calls
+    cleanup = async () => { await r.close(); await opened.cleanup(); };
+    const humans = Array.from({ length: 200 }, (_, i) => number(i)).filter((n) => kindOf(n) === 'human').slice(0, 80);
+    const { campaign } = await r.engine.service.create(
+      { name: 'to-cancel', agentId: 'agent_1', settings: { ...DEFAULT_SETTINGS } },
+      humans.map((phoneNumber) => ({ phoneNumber, variables: {}, timezone: null })),
+    );
+    await waitFor(async () => (r.standin.inProgress >= 20 ? true : undefined), 10_000);
+    const view = await r.engine.service.cancel(campaign.id, { hangup: true });
+    const createdAtCancel = r.standin.createdCount();
+    expect(view.status).toBe('cancelled');
+    expect(view.counts.pending).toBe(0);
+    expect(view.counts.cancelled).toBe(80 - createdAtCancel);
+    const t0 = Date.now();
+    await r.standin.settled();
+    expect(Date.now() - t0).toBeLessThan(3000); // calls would have talked for 5 s
+    await waitFor(async () => ((await r.engine.service.status(campaign.id)).progress.active === 0 ? true : undefined), 5000);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.standin.createdCount()).toBe(createdAtCancel);
+    const final = await r.engine.service.status(campaign.id);
+    expect(final.status).toBe('cancelled');
+    expect(final.counts.cancelled + final.counts.completed).toBe(80);
+  });
+});

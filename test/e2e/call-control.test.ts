@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/bridge-harness.js';
+import { audibleFrames, placeCall, sleep } from '../support/call-helpers.js';
+import { toneInt16 } from '../support/signal.js';
+
+let harness: Harness | undefined;
+const peak = (x: Int16Array): number => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const goodbye = { text: 'Thank you for calling, goodbye.', audio: { pcm: toneInt16(440, 16000, 3, 8000), sampleRate: 16000 } };
+
+describe('end call after the last word', () => {
+  it.each([
+    ['closes the socket at once', 0],
+    ['closes the socket later', 1500],
+    ['keeps the socket open', undefined],
+  ])('the caller hears the whole 3 s goodbye when the agent %s', async (_name, closeAfterMs) => {
+    harness = await startHarness({ inputFormat: 'pcm_16000', outputFormat: 'pcm_16000', mode: 'scripted' });
+    const { call, conv, ended } = await placeCall(harness);
+    await conv.started;
+    await sleep(300);
+    await conv.endCall({ farewell: goodbye, closeAfterMs });
+    const session = await ended;
+    const how = await call.ended;
+    expect(session.endReason).toBe('agent-ended');
+    // 3 s of tone = 150 frames; the goodbye was sent 4x faster than real time, so all of it was queued.
+    expect(audibleFrames(call.heardPcm())).toBeGreaterThanOrEqual(148);
+    // Closing the stream let Twilio run the <Connect action>, which hung up.
+    expect(how.how).toBe('hangup');
+    expect(call.twimlSteps.map((s) => s.verb)).toEqual(['Connect', 'Hangup']);
+  });
+
+  it('the end_call client tool is answered and ends the call after playback', async () => {
+    harness = await startHarness({ inputFormat: 'ulaw_8000', outputFormat: 'ulaw_8000', mode: 'scripted' });
+    const { call, conv, ended } = await placeCall(harness);
+    await conv.started;
+    await conv.say(goodbye);
+    const result = await conv.clientToolCall('end_call', { reason: 'done' });
+    expect(result.isError).toBe(false);
+    expect((await ended).endReason).toBe('agent-ended');
+    expect(audibleFrames(call.heardPcm())).toBeGreaterThanOrEqual(148);
+  });
+
+  it('an unknown client tool gets an error result, and the call goes on', async () => {
+    harness = await startHarness({ mode: 'scripted' });
+    const { call, conv } = await placeCall(harness);
+    await conv.started;
+    const result = await conv.clientToolCall('open_the_pod_bay_doors', {});
+    expect(result.isError).toBe(true);
+    expect(result.result).toContain('open_the_pod_bay_doors');
+    expect(conv.isOpen).toBe(true);
+    await call.hangup();
+  });
+});
+
+describe('barge-in', () => {
+  const longAnswer = {
+    text: 'Our opening hours are nine to five on weekdays and ten to two on saturdays, and we are closed on sundays and public holidays.',
+    audio: { pcm: toneInt16(600, 16000, 6, 8000), sampleRate: 16000 },
+  };
+
+  it('on: after clear no stale audio is heard and the transcript shows the truncated answer', async () => {
+    harness = await startHarness({ inputFormat: 'pcm_16000', outputFormat: 'pcm_16000', mode: 'scripted', sendStaleAudioAfterInterrupt: 4 });
+    const { call, conv, ended } = await placeCall(harness);
+    await conv.started;
+    void conv.say(longAnswer);
+    await sleep(1500);
+    conv.interrupt();
+    const stream = call.stream!;
+    const clear = await stream.recorder.waitFor((r) => r.event === 'clear', 3000);
+    await sleep(700);
+    expect(stream.recorder.received.filter((r) => r.event === 'media' && r.atMs > clear.atMs)).toEqual([]);
+    const heard = call.heardPcm();
+    expect(audibleFrames(heard, 300, Math.ceil(clear.atMs * 8) + 320)).toBe(0);
+    await call.hangup();
+    const session = await ended;
+    const turn = session.transcript.toJSON().find((t) => t.role === 'agent')!;
+    expect(turn.interrupted).toBe(true);
+    expect(turn.heardMs).toBeGreaterThan(1000);
+    expect(turn.heardMs).toBeLessThan(2500);
+    expect(turn.text.length).toBeGreaterThan(0);
+    expect(longAnswer.text.startsWith(turn.text)).toBe(true);
+    expect(turn.text.length).toBeLessThan(longAnswer.text.length / 2);
+  });
+
+  it('the agent correction replaces the bridge estimate', async () => {
+    harness = await startHarness({ mode: 'scripted' });
+    const { call, conv, ended } = await placeCall(harness);
+    await conv.started;
+    void conv.say(longAnswer);
+    await sleep(800);
+    conv.interrupt();
+    conv.sendAgentResponseCorrection(longAnswer.text, 'Our opening hours are nine to five');
+    await sleep(300);
+    await call.hangup();
+    const turn = (await ended).transcript.toJSON().find((t) => t.role === 'agent')!;
+    expect(turn).toMatchObject({ text: 'Our opening hours are nine to five', interrupted: true });
+  });
+
+  it('off: the agent does not hear the caller over its answer, and interruptions do not cut it', async () => {
+    harness = await startHarness(
+      { inputFormat: 'pcm_16000', outputFormat: 'pcm_16000', mode: 'scripted', speech: { speed: Infinity } },
+      { BARGE_IN: 'false' },
+    );
+    // The caller talks (a loud tone) all the way through the agent's answer.
+    const { call, conv } = await placeCall(harness, { callerAudio: { pcm8k: toneInt16(300, 8000, 12, 10000) } });
+    await conv.started;
+    await conv.say(longAnswer); // all 6 s queued in the bridge at once
+    const spokeAt = performance.now();
+    await sleep(1000);
+    conv.interrupt();
+    await sleep(5400);
+    expect(call.stream!.recorder.received.filter((r) => r.event === 'clear')).toEqual([]);
+    expect(audibleFrames(call.heardPcm())).toBeGreaterThanOrEqual(295);
+    // While the answer played the agent heard line silence; once it finished, the caller again.
+    const chunks = conv.userAudio.chunks.filter((c) => c.pcm);
+    const during = chunks.filter((c) => c.at > spokeAt + 300 && c.at < spokeAt + 5500);
+    expect(during.length).toBeGreaterThan(100);
+    expect(during.every((c) => peak(c.pcm!) === 0)).toBe(true);
+    await sleep(1200);
+    const after = conv.userAudio.chunks.filter((c) => c.at > spokeAt + 6500);
+    expect(after.some((c) => peak(c.pcm!) > 5000)).toBe(true);
+    await call.hangup();
+  });
+});
+
+describe('DTMF', () => {
+  it('key presses reach the agent as contextual updates, and # hangs up when configured', async () => {
+    harness = await startHarness({ mode: 'scripted' });
+    const { call, conv, ended } = await placeCall(harness);
+    await conv.started;
+    call.stream!.sendDtmf('5');
+    await conv.waitFor(() => conv.contextualUpdates.length === 1);
+    expect(conv.contextualUpdates[0]).toContain('"5"');
+    await call.hangup();
+    await ended;
+  });
+
+  it('user_message mode sends the digit as text; a hangup action ends the call', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const dir = mkdtempSync('/tmp/bridge-agents-');
+    writeFileSync(`${dir}/agents.json`, JSON.stringify({ defaults: { dtmf: { mode: 'user_message', actions: { '#': { type: 'hangup' } } } } }));
+    harness = await startHarness({ mode: 'scripted' }, { AGENTS_FILE: `${dir}/agents.json` });
+    const { call, conv, ended } = await placeCall(harness);
+    await conv.started;
+    call.stream!.sendDtmf('7');
+    await conv.waitFor(() => conv.userMessages.length === 1);
+    expect(conv.userMessages).toEqual(['7']);
+    call.stream!.sendDtmf('#');
+    const session = await ended;
+    expect(session.endReason).toBe('caller-hangup');
+    expect(session.endDetail).toContain('#');
+    await call.ended;
+  });
+});

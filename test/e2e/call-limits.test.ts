@@ -1,0 +1,133 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWav } from '../../media/wav.js';
+import { haveAudioTools, mixAtSnr, noise, speechWav, concatInt16 } from '../support/audio-tools.js';
+import { leakedHandles, liveHandles, startHarness, type Harness } from '../support/bridge-harness.js';
+import { audibleFrames, placeCall, sleep } from '../support/call-helpers.js';
+import { toneInt16 } from '../support/signal.js';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const skip = !haveAudioTools();
+let speech: Int16Array;
+beforeAll(() => {
+  if (!skip) speech = speechWav('Hello, can you hear me? I am calling about my account.', { rate: 8000 });
+});
+
+describe.skipIf(skip)('silence timeout (voice activity, not packets)', () => {
+  it('a caller who goes quiet is hung up after the timeout and not before', async () => {
+    harness = await startHarness({ mode: 'scripted' }, { SILENCE_END_CALL_TIMEOUT_SECONDS: '2' });
+    const silence = new Int16Array(8000 * 10);
+    const { call, conv, ended } = await placeCall(harness, { callerAudio: { pcm8k: concatInt16(speech, silence) } });
+    await conv.started;
+    const speechEndsAt = call.stream!.originMs! + (speech.length / 8000) * 1000;
+    const session = await ended;
+    expect(session.endReason).toBe('silence-timeout');
+    const quietFor = performance.now() - speechEndsAt;
+    // Watchdog runs each second, hang-over 0.5 s after the last word: [2 s, ~3.7 s].
+    expect(quietFor).toBeGreaterThanOrEqual(2000);
+    expect(quietFor).toBeLessThan(4200);
+    await call.ended;
+  });
+
+  it('a caller talking softly over line noise (10 dB SNR) is not hung up', async () => {
+    harness = await startHarness({ mode: 'scripted' }, { SILENCE_END_CALL_TIMEOUT_SECONDS: '2' });
+    const soft = new Int16Array(speech.map((v) => Math.round(v * 0.1)));
+    const talk = concatInt16(soft, soft, soft);
+    const noisy = mixAtSnr(talk, noise(talk.length, 1, 7), 10);
+    const { call, conv } = await placeCall(harness, { callerAudio: { pcm8k: noisy }, keepStreaming: true });
+    await conv.started;
+    await sleep((talk.length / 8000) * 1000 - 500);
+    expect(call.stream!.isOpen).toBe(true);
+    expect(harness.bridge.registry.size).toBe(1);
+    await call.hangup();
+  });
+});
+
+describe('time limits', () => {
+  it('maximum duration plays the closing message and ends with max-duration', async () => {
+    const dir = mkdtempSync('/tmp/bridge-clip-');
+    writeFileSync(`${dir}/closing.wav`, encodeWav({ sampleRate: 16000, encoding: 'pcm16', data: toneInt16(500, 16000, 1, 8000) }));
+    harness = await startHarness({ mode: 'scripted' }, { MAX_CALL_DURATION_SECONDS: '2', AGENTS_FILE: writeAgents(dir, { maxDurationAudio: `${dir}/closing.wav` }) });
+    const { call, ended } = await placeCall(harness);
+    const session = await ended;
+    expect(session.endReason).toBe('max-duration');
+    expect(audibleFrames(call.heardPcm())).toBeGreaterThanOrEqual(48); // the 1 s closing message
+    expect(session.endedAt! - session.startedAt).toBeGreaterThanOrEqual(2900);
+  });
+
+  it('no media from the phone side ends the call with media-timeout', async () => {
+    harness = await startHarness({ mode: 'scripted' }, { MEDIA_TIMEOUT_SECONDS: '1.5' });
+    const { call, ended } = await placeCall(harness, { keepStreaming: false });
+    const session = await ended;
+    expect(session.endReason).toBe('media-timeout');
+    await call.ended;
+  });
+});
+
+describe('agent failures', () => {
+  it.each(['kill', 'close-1011'] as const)('agent lost mid-call (%s): fallback within 2 s, then hang up (policy hangup)', async (how) => {
+    const baseline = liveHandles();
+    harness = await startHarness({ mode: 'scripted' });
+    const { call, conv, ended } = await placeCall(harness);
+    await conv.started;
+    await sleep(500);
+    const failedAt = call.stream!.nowMs();
+    if (how === 'kill') conv.kill();
+    else conv.close(1011, 'internal error');
+    const session = await ended;
+    expect(session.endReason).toBe('agent-failed');
+    const heard = call.heardPcm();
+    const firstAudible = firstAudibleMs(heard, failedAt);
+    expect(firstAudible - failedAt).toBeLessThan(2000);
+    expect(audibleFrames(heard)).toBeGreaterThanOrEqual(28); // the built-in 2 x 300 ms tone, played in full
+    await call.ended;
+    await harness.close();
+    harness = undefined;
+    expect(await leakedHandles(baseline)).toEqual({});
+  });
+
+  it('policy retry: the caller hears the fallback, then a new conversation continues the call', async () => {
+    harness = await startHarness({ mode: 'scripted' }, { AGENT_FAILURE_POLICY: 'retry' });
+    const { call, conv } = await placeCall(harness);
+    await conv.started;
+    const second = new Promise<import('../../tools/reference-agent/reference-agent.js').Conversation>((r) => harness!.agent.once('conversation', r));
+    conv.kill();
+    const next = await second;
+    await next.started;
+    await next.waitFor(() => next.contextualUpdates.length > 0);
+    expect(next.contextualUpdates[0]).toContain('cut off');
+    expect(next.initiation?.dynamic_variables?.call_sid).toBe(call.callSid);
+    await next.waitFor(() => next.userAudio.durationMs > 500);
+    expect(harness.bridge.registry.size).toBe(1);
+    await call.hangup();
+  });
+
+  it('an agent that cannot be reached: the caller hears the fallback within 2 s and the call ends', async () => {
+    harness = await startHarness({ mode: 'scripted' }, { ELEVENLABS_AGENT_ID: 'no-such-agent' });
+    const ended = new Promise<import('../../src/call/call-session.js').CallSession>((r) => harness!.bridge.events.once('call-ended', r));
+    const { simulateInboundCall } = await import('../../tools/twilio-standin/call-simulator.js');
+    const { AUTH_TOKEN, ACCOUNT_SID } = await import('../support/bridge-harness.js');
+    const call = await simulateInboundCall({ bridgeUrl: harness.bridgeUrl, authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, from: '+15550001111', to: '+15550002222' });
+    const session = await ended;
+    expect(session.endReason).toBe('agent-failed');
+    expect(firstAudibleMs(call.heardPcm(), 0)).toBeLessThan(2000);
+    await call.ended;
+  });
+});
+
+function firstAudibleMs(pcm: Int16Array, fromMs: number): number {
+  for (let i = Math.floor(fromMs * 8); i + 160 <= pcm.length; i += 160) {
+    if (audibleFrames(pcm, 300, i, i + 160) > 0) return i / 8;
+  }
+  return Infinity;
+}
+
+function writeAgents(dir: string, defaults: Record<string, unknown>): string {
+  writeFileSync(`${dir}/agents.json`, JSON.stringify({ defaults }));
+  return `${dir}/agents.json`;
+}

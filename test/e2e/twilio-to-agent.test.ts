@@ -1,0 +1,112 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallSession } from '../../src/call/call-session.js';
+import { simulateInboundCall, type SimulatedCall } from '../../tools/twilio-standin/call-simulator.js';
+import type { AgentAudioFormat, Conversation } from '../../tools/reference-agent/reference-agent.js';
+import { haveAudioTools, speechWav } from '../support/audio-tools.js';
+import { ACCOUNT_SID, AUTH_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
+import { audibleFrames } from '../support/call-helpers.js';
+import { normalizedCrossCorrelation, resampleForCompare, rms } from '../support/signal.js';
+
+const skip = !haveAudioTools();
+let speech8k: Int16Array;
+let harness: Harness | undefined;
+
+beforeAll(() => {
+  if (!skip) speech8k = speechWav('Hello, I would like to check the status of my order please.', { rate: 8000 });
+});
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+async function placeCall(h: Harness, pcm8k: Int16Array): Promise<{ call: SimulatedCall; conv: Conversation }> {
+  const convPromise = new Promise<Conversation>((r) => h.agent.once('conversation', r));
+  const call = await simulateInboundCall({
+    bridgeUrl: h.bridgeUrl, authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID,
+    from: '+15550001111', to: '+15550002222', callerAudio: { pcm8k },
+  });
+  return { call, conv: await convPromise };
+}
+
+function loudestWindow(x: Int16Array, length: number): Int16Array {
+  let best = 0;
+  let bestRms = -1;
+  for (let start = 0; start + length <= x.length; start += 400) {
+    const r = rms(x, start, start + length);
+    if (r > bestRms) [best, bestRms] = [start, r];
+  }
+  return x.subarray(best, best + length);
+}
+
+function endedSession(h: Harness): Promise<CallSession> {
+  return new Promise((r) => h.bridge.events.once('call-ended', r));
+}
+
+describe.skipIf(skip)('a Twilio call talks to the agent through the bridge', () => {
+  it.each<AgentAudioFormat>(['ulaw_8000', 'pcm_16000', 'pcm_44100'])('agent format %s', async (format) => {
+    harness = await startHarness({ inputFormat: format, outputFormat: format, mode: 'echo', pingIntervalMs: 250 });
+    const ended = endedSession(harness);
+    const { call, conv } = await placeCall(harness, speech8k);
+    const speechMs = (speech8k.length / 8000) * 1000;
+
+    // The agent hears the caller, in its own format, for the whole utterance.
+    await conv.waitFor(() => conv.userAudio.durationMs >= speechMs + 300, 15_000);
+    expect(conv.initiation?.dynamic_variables).toMatchObject({
+      caller_id: '+15550001111', called_number: '+15550002222', call_sid: call.callSid,
+    });
+    // Compared at 8 kHz (the band the phone carries) to keep the brute-force correlation cheap.
+    const heardByAgent = resampleForCompare(conv.userAudio.pcm(), conv.inputFormat.sampleRate, 8000);
+    const toAgent = normalizedCrossCorrelation(speech8k, heardByAgent, 4000);
+    expect(toAgent.corr).toBeGreaterThanOrEqual(0.9);
+
+    // The echo comes back to the caller as paced 20 ms μ-law frames.
+    await new Promise((r) => setTimeout(r, 600));
+    const stream = call.stream!;
+    const media = stream.recorder.received.filter((r) => r.event === 'media');
+    expect(media.length).toBeGreaterThan(speechMs / 20 - 5);
+    expect(media.every((m) => m.event === 'media' && m.bytes === 160)).toBe(true);
+    expect(stream.recorder.problems).toEqual([]);
+    // Compare a 0.8 s window: the playout timeline may hold short gaps where a frame
+    // arrived late (as on a real call), which would smear a whole-utterance correlation.
+    const window = loudestWindow(speech8k, 6400);
+    const toCaller = normalizedCrossCorrelation(window, call.heardPcm(), 8000 * 3);
+    expect(toCaller.corr).toBeGreaterThanOrEqual(0.9);
+
+    // Pings were answered with the right event ids.
+    expect(conv.pings.length).toBeGreaterThanOrEqual(2);
+    expect(conv.pongs.filter((p) => p.matched).length).toBeGreaterThanOrEqual(conv.pings.length - 1);
+
+    await call.hangup();
+    const session = await ended;
+    expect(session.endReason).toBe('caller-hangup');
+    const closed = await conv.closed;
+    expect(closed.code).toBe(1000);
+  });
+
+  it('an interruption clears Twilio and no audio from before it reaches the caller', async () => {
+    const longClip = { pcm: speechWav('This is a very long answer that keeps going and going, and the caller will not wait for it to finish at all.', { rate: 16000 }), sampleRate: 16000 };
+    harness = await startHarness({
+      inputFormat: 'pcm_16000', outputFormat: 'pcm_16000', mode: 'scripted',
+      firstMessage: { text: 'long answer', audio: longClip }, sendStaleAudioAfterInterrupt: 5,
+    });
+    const silence = new Int16Array(8000 * 6);
+    const { call, conv } = await placeCall(harness, silence);
+    const stream = call.stream!;
+    await stream.recorder.waitFor((r) => r.event === 'media');
+    await new Promise((r) => setTimeout(r, 1200));
+    conv.interrupt();
+    const clear = await stream.recorder.waitFor((r) => r.event === 'clear', 3000);
+    // Anything the bridge sends after its clear would be stale: the agent said nothing new.
+    await new Promise((r) => setTimeout(r, 800));
+    const mediaAfter = stream.recorder.received.filter((r) => r.event === 'media' && r.atMs > clear.atMs);
+    expect(mediaAfter).toEqual([]);
+    const heard = call.heardPcm();
+    // The frame playing when `clear` arrived may finish (20 ms); no whole frame of audio after it.
+    expect(audibleFrames(heard, 300, Math.ceil(clear.atMs * 8) + 320)).toBe(0);
+    const before = heard.subarray(0, Math.floor(clear.atMs * 8));
+    expect(rms(before)).toBeGreaterThan(500);
+    const stale = await harness.bridge.metrics.droppedFrames.get();
+    expect(stale.values.find((v) => v.labels.cause === 'stale-after-interruption')?.value).toBe(5);
+    await call.hangup();
+  });
+});

@@ -1,0 +1,88 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pcmToMulaw } from '../../media/g711.js';
+import { writeRtpPacket } from '../../media/rtp-packet.js';
+import type { CallSession } from '../../src/call/call-session.js';
+import type { Conversation } from '../../tools/reference-agent/reference-agent.js';
+import { haveAudioTools, speechWav } from '../support/audio-tools.js';
+import { startHarness, type Harness } from '../support/bridge-harness.js';
+import { normalizedCrossCorrelation, resampleForCompare } from '../support/signal.js';
+import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog } from './fake-srf.js';
+
+const CALLED = '+15550001000';
+const skip = !haveAudioTools();
+let speech: Int16Array;
+let harness: Harness | undefined;
+let peer: Socket | undefined;
+beforeAll(() => {
+  if (!skip) speech = speechWav('Hello, I am calling from my desk phone about an invoice.', { rate: 8000 });
+});
+afterEach(async () => {
+  peer?.close();
+  peer = undefined;
+  await harness?.close();
+  harness = undefined;
+});
+
+/**
+ * The bridge's SIP call logic with drachtio's Srf faked at the signaling
+ * boundary only: real SDP, real RTP over UDP, the real CallSession and agent.
+ */
+describe.skipIf(skip)('SIP call through the bridge (fake Srf, real RTP)', () => {
+  it('caller RTP reaches the agent, agent audio comes back as RTP, BYE ends the call', async () => {
+    const srf = new FakeSrf();
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-sip-'));
+    writeFileSync(join(dir, 'sip.json'), JSON.stringify({
+      trunks: [{ id: 'carrier', inbound: { allowedCidrs: ['203.0.113.0/24'] } }], routes: { byNumber: { [CALLED]: 'agent_test' } },
+    }));
+    harness = await startHarness({ mode: 'echo', inputFormat: 'pcm_16000', outputFormat: 'pcm_16000' }, {
+      DRACHTIO_HOST: 'fake', SIP_CONFIG_FILE: join(dir, 'sip.json'), SIP_PUBLIC_ADDRESS: '127.0.0.1', RTP_BIND_ADDRESS: '127.0.0.1',
+      RTP_PORT_MIN: '47000', RTP_PORT_MAX: '47999',
+    }, {}, { sipSrf: srf });
+    peer = createSocket('udp4');
+    await new Promise<void>((r) => peer!.bind(0, '127.0.0.1', r));
+    const received: Buffer[] = [];
+    peer.on('message', (m) => received.push(m));
+    const conv = new Promise<Conversation>((r) => harness!.agent.once('conversation', r));
+    const ended = new Promise<CallSession>((r) => harness!.bridge.events.once('call-ended', r));
+
+    const res = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peer.address().port, pts: '0 101' }) }));
+    for (let i = 0; i < 400 && !res.finalResponseSent; i++) await new Promise((r) => setTimeout(r, 5));
+    const answer = res.last!;
+    expect(answer.status).toBe(200);
+    const bridgePort = Number(/m=audio (\d+)/.exec(answer.body ?? '')?.[1]);
+    expect(answer.body).toMatch(/a=rtpmap:0 PCMU\/8000/);
+    (srf.uasDialogs[0] as FakeDialog).ack();
+
+    // 20 ms PCMU packets on a drift-free clock (packet k at t0 + 20k ms), as a real RTP peer sends them.
+    const t0 = performance.now();
+    const ulaw = new Uint8Array(speech.length);
+    pcmToMulaw(speech, ulaw);
+    const buf = new Uint8Array(172);
+    for (let k = 0; k * 160 < ulaw.length; k++) {
+      const len = writeRtpPacket(buf, { marker: k === 0, payloadType: 0, sequenceNumber: 1000 + k, timestamp: k * 160, ssrc: 0x1234 }, ulaw.subarray(k * 160, k * 160 + 160));
+      peer.send(buf.subarray(0, len), bridgePort, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, Math.max(0, t0 + (k + 1) * 20 - performance.now())));
+    }
+    const c = await conv;
+    await c.waitFor(() => c.userAudio.durationMs >= (speech.length / 8) - 300, 5000);
+    const heard = resampleForCompare(c.userAudio.pcm(), 16000, 8000);
+    expect(normalizedCrossCorrelation(speech, heard, 4000).corr).toBeGreaterThanOrEqual(0.9);
+    expect(c.initiation?.dynamic_variables).toMatchObject({ called_number: CALLED, caller_id: '+15551234567' });
+
+    // The echo came back as RTP: PCMU, consecutive sequence numbers, +160 timestamps.
+    await new Promise((r) => setTimeout(r, 500));
+    const rtp = received.filter((m) => m.length === 172 && (m[1]! & 0x7f) === 0);
+    expect(rtp.length).toBeGreaterThan(100);
+    const seqs = rtp.map((m) => m.readUInt16BE(2));
+    expect(seqs.slice(1).every((s, i) => ((s - seqs[i]!) & 0xffff) === 1)).toBe(true);
+
+    (srf.uasDialogs[0] as FakeDialog).remoteBye();
+    const session = await ended;
+    expect(session.endReason).toBe('caller-hangup');
+    expect((await c.closed).code).toBe(1000);
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * RtpSession over real UDP sockets on loopback, against a test peer written
+ * here: real speech (espeak-ng) as PCMA/PCMU RTP with reordering, duplicates
+ * and 5 % loss, RFC 4733 DTMF with retransmissions, and the session's own
+ * RTP/RTCP measured on the wire.
+ */
+import type { Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { alawToPcm, mulawToPcm, pcmToAlaw, pcmToMulaw } from '../../../media/g711.js';
+import { parseRtcp, type RtcpReport } from '../../../media/rtcp.js';
+import { writeTelephoneEvent, newTelephoneEvent, parseTelephoneEvent } from '../../../media/rtp-dtmf.js';
+import { newRtpHeader, parseRtpHeader, writeRtpPacket, writeRtpHeader } from '../../../media/rtp-packet.js';
+import { MediaClock } from '../../../sip/media/media-clock.js';
+import { PortAllocator } from '../../../sip/media/port-allocator.js';
+import { RtpSession, type RtpSessionOptions } from '../../../sip/media/rtp-session.js';
+import { bindPair, closeSocket, type BoundPair } from '../../../sip/media/udp-pair.js';
+import { haveAudioTools, seededRandom, speechWav } from '../../support/audio-tools.js';
+import { normalizedCrossCorrelation } from '../../support/signal.js';
+
+const clock = new MediaClock();
+const ports = new PortAllocator({ min: 41000, max: 41999 });
+const open: Array<{ close(): Promise<void> }> = [];
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((x) => x.close()));
+  expect(clock.running).toBe(false); // no timer left behind
+  expect(clock.size).toBe(0);
+  expect(ports.inUse).toBe(0);
+});
+
+interface Received { at: number; pt: number; marker: boolean; seq: number; ts: number; ssrc: number; payload: Uint8Array }
+
+/** The far end: an RTP socket and an RTCP socket (port+1), recording everything that arrives. */
+class Peer {
+  rtp: Received[] = [];
+  rtcp: RtcpReport[] = [];
+  private constructor(readonly pair: BoundPair) {
+    const h = newRtpHeader();
+    pair.rtp.on('message', (m) => {
+      if (parseRtpHeader(m, m.length, h) !== null) return;
+      this.rtp.push({ at: performance.now(), pt: h.payloadType, marker: h.marker, seq: h.sequenceNumber, ts: h.timestamp, ssrc: h.ssrc,
+        payload: m.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength) });
+    });
+    pair.rtcp!.on('message', (m) => {
+      const r = parseRtcp(m, m.length);
+      if (typeof r !== 'string') this.rtcp.push(r);
+    });
+  }
+
+  static async open(): Promise<Peer> {
+    const p = new Peer(await bindPair({ address: '127.0.0.1', rtcpMux: false }));
+    open.push(p);
+    return p;
+  }
+
+  get port(): number {
+    return this.pair.port;
+  }
+
+  send(packet: Uint8Array, to: number): void {
+    this.pair.rtp.send(packet, to, '127.0.0.1');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([closeSocket(this.pair.rtp), closeSocket(this.pair.rtcp as Socket)]);
+  }
+}
+
+async function session(opts: Partial<RtpSessionOptions> & Pick<RtpSessionOptions, 'codec' | 'payloadType' | 'remote'>): Promise<RtpSession> {
+  const s = new RtpSession({ bindAddress: '127.0.0.1', portAllocator: ports, telephoneEventPt: 101, jitterMs: 60, inactivityTimeoutMs: 10_000, clock, ...opts });
+  await s.open();
+  open.push(s);
+  return s;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function frames(codes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i + 160 <= codes.length; i += 160) out.push(codes.slice(i, i + 160));
+  return out;
+}
+
+/** Packets on a 20 ms grid: [slot, bytes]. Audio then DTMF keys, all in one sequence space. */
+function peerStream(audio: Uint8Array[], pt: number, keys: string, seed: number): { plan: Array<[number, Uint8Array]>; dropped: number; dups: number } {
+  const rnd = seededRandom(seed);
+  const ssrc = 0x5eed0000 + seed;
+  let seq = 65_400; // wraps during the call
+  let ts = 4_294_960_000; // so does the timestamp
+  const packets: Uint8Array[] = [];
+  const make = (m: boolean, p: number, t: number, payload: Uint8Array): Uint8Array => {
+    const b = new Uint8Array(12 + payload.length);
+    writeRtpPacket(b, { marker: m, payloadType: p, sequenceNumber: seq, timestamp: t >>> 0, ssrc }, payload);
+    seq = (seq + 1) & 0xffff;
+    return b;
+  };
+  audio.forEach((f, i) => { packets.push(make(i === 0, pt, ts, f)); ts += 160; });
+  for (const key of keys) {
+    const ev = newTelephoneEvent();
+    ev.event = '0123456789*#'.indexOf(key);
+    ev.volume = 10;
+    for (let k = 1; k <= 8; k++) {
+      ev.duration = Math.min(k, 5) * 160;
+      ev.end = k >= 6;
+      const payload = new Uint8Array(4);
+      writeTelephoneEvent(payload, 0, ev);
+      packets.push(make(k === 1, 101, ts, payload));
+    }
+    ts += 8 * 160;
+    for (let g = 0; g < 5; g++) { packets.push(make(false, pt, ts, new Uint8Array(160).fill(pt === 8 ? 0xd5 : 0xff))); ts += 160; }
+  }
+  const plan: Array<[number, Uint8Array]> = [];
+  let dropped = 0, dups = 0;
+  for (let i = 0; i < packets.length; i++) {
+    const isAudio = packets[i]![1]! === pt;
+    if (isAudio && i > 0 && rnd() < 0.05) { dropped++; continue; }
+    let slot = i;
+    if (rnd() < 0.05) slot = i + 1; // arrives after its successor: reordered
+    plan.push([slot, packets[i]!]);
+    if (rnd() < 0.05) { plan.push([slot + 2, packets[i]!]); dups++; } // duplicated 40 ms later
+  }
+  plan.sort((a, b) => a[0] - b[0]);
+  return { plan, dropped, dups };
+}
+
+async function play(peer: Peer, to: number, plan: Array<[number, Uint8Array]>): Promise<void> {
+  const t0 = performance.now();
+  for (const [slot, packet] of plan) {
+    const wait = t0 + slot * 20 - performance.now();
+    if (wait > 1) await sleep(wait);
+    peer.send(packet, to);
+  }
+}
+
+describe.skipIf(!haveAudioTools())('RtpSession on loopback', () => {
+  for (const codec of ['PCMA', 'PCMU'] as const) {
+    it(`${codec} speech in with reordering, duplicates and 5 % loss; DTMF once per key; RTCP RR with the loss`, async () => {
+      const pt = codec === 'PCMA' ? 8 : 0;
+      const speech = speechWav('Please check the status of my order number four five six.');
+      const codes = new Uint8Array(speech.length);
+      (codec === 'PCMA' ? pcmToAlaw : pcmToMulaw)(speech, codes);
+      const peer = await Peer.open();
+      // Wrong SDP port on purpose: the session must latch to where RTP really comes from.
+      const s = await session({ codec, payloadType: pt, remote: { address: '127.0.0.1', port: 9 }, rtcpIntervalMs: 400 });
+      const heard: Uint8Array[] = [];
+      const keys: string[] = [];
+      s.on('audio', (f) => heard.push(f));
+      s.on('dtmf', (k) => keys.push(k));
+      const { plan, dropped, dups } = peerStream(frames(codes), pt, '1#9', pt + 1);
+      await play(peer, s.localPort, plan);
+      await sleep(1000);
+
+      expect(keys).toEqual(['1', '#', '9']);
+      const got = new Uint8Array(heard.length * 160);
+      heard.forEach((f, i) => got.set(f, i * 160));
+      const pcm = new Int16Array(got.length);
+      (codec === 'PCMA' ? alawToPcm : mulawToPcm)(got, pcm);
+      const { corr, lag } = normalizedCrossCorrelation(speech, pcm.subarray(0, speech.length + 2400), 2400);
+      expect(corr).toBeGreaterThanOrEqual(0.9);
+
+      const st = s.stats;
+      expect(st.latched).toEqual({ address: '127.0.0.1', port: peer.port });
+      expect(st.jitterBuffer.duplicate).toBeGreaterThanOrEqual(dups - 2); // a dup may arrive after its frame played (late)
+      expect(st.jitterBuffer.lost).toBe(dropped);
+      // Symmetric RTP: our stream reached the peer's real port, not the SDP one.
+      expect(peer.rtp.length).toBeGreaterThan(50);
+      const blocks = peer.rtcp.flatMap((r) => [...r.receiverReports, ...r.senderReports]).flatMap((r) => r.blocks);
+      const last = blocks.at(-1)!;
+      expect(last.ssrc).toBe(0x5eed0000 + pt + 1);
+      // RFC 3550 A.3: duplicates count as received, so cumulative loss = dropped − duplicates.
+      expect(last.cumulativeLost).toBe(dropped - dups);
+      expect(last.extendedHighestSeq).toBe(65_536 + ((65_400 + plan.length - dups + dropped - 1) & 0xffff));
+      expect(last.jitter).toBeLessThan(8 * 15); // loopback; reordering by one packet adds ~20 ms to a few samples
+      expect(blocks.some((b) => b.fractionLost > 0)).toBe(true);
+      console.log(`${codec}: corr ${corr.toFixed(3)} lag ${lag} samples; dropped ${dropped}, dups ${dups}; jb`, st.jitterBuffer, `; RTCP blocks ${blocks.length}, last cumLost ${last.cumulativeLost} jitter ${last.jitter}`);
+    });
+  }
+});
+
+describe('RtpSession outbound', () => {
+  it('paced RTP: seq +1, ts +160, constant SSRC, M on first, 20 ms spacing; mark after the audio; DTMF in sequence', async () => {
+    const peer = await Peer.open();
+    const s = await session({ codec: 'PCMU', payloadType: 0, remote: { address: '127.0.0.1', port: peer.port } });
+    const n = 50;
+    const t0 = performance.now();
+    let playedAt = 0;
+    s.on('played', () => { playedAt = performance.now() - t0; });
+    for (let i = 0; i < n; i++) s.sendAudio(new Uint8Array(160).fill(i + 1));
+    s.mark('end');
+    expect(s.unplayedMs()).toBeGreaterThanOrEqual((n - 1) * 20);
+    await sleep(n * 20 + 200);
+    expect(s.sendDtmf('5')).toBe(true);
+    await sleep(400);
+
+    const p = peer.rtp;
+    expect(new Set(p.map((x) => x.ssrc)).size).toBe(1);
+    expect(p[0]!.marker).toBe(true);
+    expect(p.slice(1).filter((x) => x.pt === 0).every((x) => !x.marker)).toBe(true);
+    for (let i = 1; i < p.length; i++) expect(p[i]!.seq).toBe((p[i - 1]!.seq + 1) & 0xffff);
+    const audio = p.filter((x) => x.pt === 0);
+    for (let i = 1; i < audio.length; i++) {
+      const slots = p.indexOf(audio[i]!) - p.indexOf(audio[i - 1]!);
+      expect((audio[i]!.ts - audio[i - 1]!.ts) >>> 0).toBe(160 * slots);
+    }
+    // The frames went out in order, none lost, none repeated.
+    const sent = audio.map((x) => x.payload[0]!).filter((b) => b !== 0xff);
+    expect(sent).toEqual([...Array(n).keys()].map((i) => i + 1));
+    const gaps = p.slice(1).map((x, i) => x.at - p[i]!.at).sort((a, b) => a - b);
+    const median = gaps[gaps.length >> 1]!;
+    expect(median).toBeGreaterThan(18);
+    expect(median).toBeLessThan(22);
+    expect(playedAt).toBeGreaterThanOrEqual(n * 20 - 25);
+    expect(playedAt).toBeLessThan(n * 20 + 80);
+    // RFC 4733 out: same timestamp, M on the first, E on the last three.
+    const dtmf = p.filter((x) => x.pt === 101);
+    const ev = newTelephoneEvent();
+    const evs = dtmf.map((x) => (parseTelephoneEvent(x.payload, 0, 4, ev), { ...ev }));
+    expect(new Set(dtmf.map((x) => x.ts)).size).toBe(1);
+    expect(dtmf.map((x) => x.marker)).toEqual([true, false, false, false, false, false, false]);
+    expect(evs.map((e) => e.end)).toEqual([false, false, false, false, true, true, true]);
+    expect(evs.every((e) => e.event === 5)).toBe(true);
+    console.log(`outbound: median spacing ${median.toFixed(2)} ms, p10 ${gaps[Math.floor(gaps.length * 0.1)]!.toFixed(2)}, p90 ${gaps[Math.floor(gaps.length * 0.9)]!.toFixed(2)}; mark after ${playedAt.toFixed(0)} ms for ${n * 20} ms of audio`);
+  });
+
+  it('clear drops queued audio and its marks', async () => {
+    const peer = await Peer.open();
+    const s = await session({ codec: 'PCMA', payloadType: 8, remote: { address: '127.0.0.1', port: peer.port } });
+    const played: string[] = [];
+    s.on('played', (l) => played.push(l));
+    for (let i = 0; i < 100; i++) s.sendAudio(new Uint8Array(160).fill(1));
+    s.mark('never');
+    await sleep(200);
+    const dropped = s.clear();
+    expect(dropped).toBeGreaterThan(80);
+    expect(s.unplayedMs()).toBeLessThanOrEqual(20);
+    s.mark('after');
+    await sleep(300);
+    expect(played).toEqual(['after']);
+    const audio = peer.rtp.filter((x) => x.payload[0] === 1).length;
+    expect(audio).toBe(100 - dropped);
+  });
+
+  it('inactivity timeout fires when no RTP arrives', async () => {
+    const s = await session({ codec: 'PCMU', payloadType: 0, remote: { address: '127.0.0.1', port: 9 }, inactivityTimeoutMs: 300 });
+    const t0 = performance.now();
+    const at = await new Promise<number>((r) => s.once('timeout', () => r(performance.now() - t0)));
+    expect(at).toBeGreaterThanOrEqual(290);
+    expect(at).toBeLessThan(400);
+  });
+
+  it('does not relatch to an injected source while the real peer keeps sending', async () => {
+    const peer = await Peer.open();
+    const intruder = await Peer.open();
+    const s = await session({ codec: 'PCMU', payloadType: 0, remote: { address: '127.0.0.1', port: peer.port } });
+    const pkt = (ssrc: number, seq: number): Uint8Array => {
+      const b = new Uint8Array(172);
+      writeRtpHeader(b, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc });
+      return b;
+    };
+    for (let i = 0; i < 20; i++) {
+      peer.send(pkt(1, i), s.localPort);
+      intruder.send(pkt(2, 1000 + i), s.localPort);
+      await sleep(20);
+    }
+    expect(s.stats.latched?.port).toBe(peer.port);
+    expect(s.stats.received.wrongSource).toBe(20);
+    // The peer goes quiet (NAT rebinding): the new source takes over after 5 in-sequence packets.
+    await sleep(250);
+    for (let i = 0; i < 6; i++) intruder.send(pkt(2, 2000 + i), s.localPort);
+    await sleep(50);
+    expect(s.stats.latched?.port).toBe(intruder.port);
+  });
+});
