@@ -1,0 +1,59 @@
+/** IPC between bench/run.ts and its child processes (agent, relay, load generators). */
+import type { Histogram } from './stats.js';
+
+export interface LoadStart {
+  type: 'start';
+  /** PUBLIC_URL of the system under test (bridge or baseline relay). */
+  targetUrl: string;
+  authToken: string;
+  accountSid: string;
+  /** Calls this process places. */
+  calls: number;
+  /** This process's calls are interleaved with the others': call j starts at (j * stride + offset) * spacingMs. */
+  stride: number;
+  offset: number;
+  spacingMs: number;
+  /** How much caller audio to have queued (the call never runs out of it). */
+  audioSeconds: number;
+}
+
+export type ToLoad = LoadStart | { type: 'window-start' } | { type: 'window-end' } | { type: 'hangup' };
+
+export interface LoadResult {
+  type: 'result';
+  callsPlaced: number;
+  callsConnected: number;
+  /** Connected calls whose stream was still open at the end of the window. */
+  callsLiveAtWindowEnd: number;
+  failures: string[];
+  /** Frames the callers sent during the window. */
+  windowFramesSent: number;
+  /** Round-trip markers (one silent frame per second per call) sent in the window, and those found in what came back. */
+  windowMarkersSent: number;
+  windowMarkersHeard: number;
+  /** Heard markers that matched an already matched one (would mean a round trip > 1 s). */
+  duplicateMarkers: number;
+  windowBytesSent: number;
+  /** Audio bytes that arrived at the callers during the window. */
+  windowBytesHeard: number;
+  /** Whole calls: frames sent and heard from start to hang-up. */
+  totalFramesSent: number;
+  totalFramesHeard: number;
+  /** Round trip per marker sent in the window: its echo's arrival minus its sending. */
+  rtt: Histogram;
+  /** Per call: its smallest and its median marker round trip in the window. */
+  callMinRtt: Histogram;
+  callMedianRtt: Histogram;
+  /** Generator health: how late each window frame left vs its drift-corrected due time. */
+  lateness: Histogram;
+  wireProblems: number;
+  clears: number;
+  /** CPU of this generator process during the window, ms. */
+  windowCpuMs: number;
+  windowMs: number;
+  hangupMs: number;
+}
+
+export type FromLoad = { type: 'ramped'; connected: number; failed: number; rampMs: number } | LoadResult | { type: 'error'; message: string };
+
+export type FromServer = { type: 'ready'; url: string } | { type: 'error'; message: string };
