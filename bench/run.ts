@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FromLoad, FromServer, LoadResult, LoadStart, ToLoad } from './bridge/messages.js';
-import { machineCpuMs, processCpuMs, processRssBytes } from './bridge/proc.js';
+import { machineCpuMs, processCpuMs, processCpuSplitMs, processRssBytes } from './bridge/proc.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bridge/profile-summary.js';
 import { countAbove, median, merge, newHistogram, quantile, type Histogram } from './bridge/stats.js';
 
@@ -276,7 +276,7 @@ interface ScenarioResult {
   callsLive: number;
   failures: string[];
   windowSeconds: number;
-  cpu: { targetMs: number; agentMs: number; loadMs: number; machineBusyMs: number; machineTotalMs: number; cores: number; busyBeforePct: number };
+  cpu: { targetMs: number; targetSystemMs: number; agentMs: number; loadMs: number; machineBusyMs: number; machineTotalMs: number; cores: number; busyBeforePct: number };
   cpuMsPerCallSecond: number;
   rss: { idleMb: number; atLoadMb: number; maxMb: number; perCallMb: number; heapUsedIdleMb?: number; heapUsedAtLoadMb?: number };
   rtt: {
@@ -353,6 +353,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     await sleep(opts.settleMs);
 
     // Steady window.
+    const sys0 = processCpuSplitMs(pid).systemMs;
     const cpu0 = { t: processCpuMs(pid), a: processCpuMs(agent.child.pid!), l: loads.map((c) => processCpuMs(c.pid!)), m: machineCpuMs() };
     const hr0 = process.hrtime.bigint();
     for (const c of loads) c.send({ type: 'window-start' } satisfies ToLoad);
@@ -365,6 +366,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     for (const c of loads) c.send({ type: 'window-end' } satisfies ToLoad);
     const windowMs = performance.now() - t0;
     const hr1 = process.hrtime.bigint();
+    const sys1 = processCpuSplitMs(pid).systemMs;
     const cpu1 = { t: processCpuMs(pid), a: processCpuMs(agent.child.pid!), l: loads.map((c) => processCpuMs(c.pid!)), m: machineCpuMs() };
     const loadStatus = target === 'bridge' ? await bridgeStatus(sut.url) : undefined;
 
@@ -395,7 +397,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     const res: ScenarioResult = {
       target, format, calls, callsConnected: r.callsConnected, callsLive: live, failures: r.failures, windowSeconds,
       cpu: {
-        targetMs: targetCpu, agentMs: cpu1.a - cpu0.a,
+        targetMs: targetCpu, targetSystemMs: sys1 - sys0, agentMs: cpu1.a - cpu0.a,
         loadMs: cpu1.l.reduce((s, v, i) => s + v - cpu0.l[i]!, 0),
         machineBusyMs: cpu1.m.busyMs - cpu0.m.busyMs, machineTotalMs: cpu1.m.totalMs - cpu0.m.totalMs, cores: os.cpus().length, busyBeforePct,
       },
@@ -486,7 +488,7 @@ function printScenario(r: ScenarioResult): void {
   console.log(
     [
       `calls live in window: ${r.callsLive}/${r.calls} (connected ${r.callsConnected}${r.failures.length ? `, failures: ${r.failures.slice(0, 3).join('; ')}` : ''})`,
-      `${r.target} CPU: ${f3(r.cpuMsPerCallSecond)} ms per call-second (${f1(c.targetMs)} ms over ${f1(r.windowSeconds)} s = ${f1((100 * c.targetMs) / (r.windowSeconds * 1000))}% of one core)`,
+      `${r.target} CPU: ${f3(r.cpuMsPerCallSecond)} ms per call-second (${f1(c.targetMs)} ms over ${f1(r.windowSeconds)} s = ${f1((100 * c.targetMs) / (r.windowSeconds * 1000))}% of one core, ${f1((100 * c.targetSystemMs) / Math.max(1, c.targetMs))}% of it in the kernel)`,
       `other CPU in window: agent ${f1((100 * c.agentMs) / (r.windowSeconds * 1000))}%, generators ${f1((100 * c.loadMs) / (r.windowSeconds * 1000))}%, ` +
         `machine busy ${f1((100 * c.machineBusyMs) / c.machineTotalMs)}% of ${c.cores} cores ` +
         `(unrelated processes ≈ ${f1((100 * (c.machineBusyMs - c.targetMs - c.agentMs - c.loadMs)) / (r.windowSeconds * 1000))}% of one core)`,

@@ -21,12 +21,17 @@ export function clockTicksPerSecond(): number {
 
 /** utime + stime of every thread of `pid` (main thread, GC and libuv workers), in ms. */
 export function processCpuMs(pid: number): number {
+  const { userMs, systemMs } = processCpuSplitMs(pid);
+  return userMs + systemMs;
+}
+
+/** utime and stime of `pid` apart: the kernel's share is mostly socket I/O. */
+export function processCpuSplitMs(pid: number): { userMs: number; systemMs: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may hold spaces; count fields after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return ((utime + stime) * 1000) / clockTicksPerSecond();
+  const msPerTick = 1000 / clockTicksPerSecond();
+  return { userMs: Number(fields[11]) * msPerTick, systemMs: Number(fields[12]) * msPerTick };
 }
 
 /** Resident set size of `pid` in bytes (VmRSS). */
