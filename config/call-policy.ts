@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const seconds = z.number().positive();
+/** A prompt the bridge speaks itself; ElevenLabs stream-input takes a few thousand characters, a prompt needs far fewer. */
+const prompt = z.string().trim().min(1).max(1000);
 const dtmfKey = z.string().regex(/^[0-9*#A-D]$/, 'a DTMF key: 0-9, *, #, A-D');
 
 export const dtmfActionSchema = z.discriminatedUnion('type', [
@@ -34,8 +36,11 @@ export const callPolicySchema = z.object({
   silenceEndCallTimeoutSeconds: seconds.nullable(),
   /** WAV played before a silence hang-up. */
   silenceGoodbyeAudio: z.string().min(1).optional(),
+  /** Or words the bridge speaks with its TTS engine (the WAV wins when both are set). */
+  silenceGoodbyeText: prompt.optional(),
   maxDurationSeconds: seconds.nullable(),
   maxDurationAudio: z.string().min(1).optional(),
+  maxDurationText: prompt.optional(),
   /** No media frames from the phone for this long ends the call (`media-timeout`). */
   mediaTimeoutSeconds: seconds,
   /** After the agent's last word has played, wait this long before hanging up. */
@@ -75,6 +80,8 @@ export const callPolicySchema = z.object({
     transferTo: z.string().min(1).optional(),
     /** WAV the caller hears when the agent fails; a built-in tone otherwise. */
     fallbackAudio: z.string().min(1).optional(),
+    /** Or words spoken by the bridge's TTS engine; the WAV wins when both are set. */
+    fallbackText: prompt.optional(),
     /** Caller finished speaking and the agent says nothing for this long: the agent has failed. */
     responseTimeoutSeconds: seconds,
   }),

@@ -88,6 +88,7 @@ function callPolicy(e: Env): CallPolicySettings {
       policy: e.AGENT_FAILURE_POLICY,
       transferTo: e.AGENT_FAILURE_TRANSFER_TO,
       fallbackAudio: e.AGENT_FALLBACK_AUDIO,
+      fallbackText: e.AGENT_FALLBACK_TEXT,
       responseTimeoutSeconds: e.AGENT_RESPONSE_TIMEOUT_SECONDS,
     },
   };

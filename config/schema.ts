@@ -58,6 +58,7 @@ export const envSchema = z.object({
   AGENT_FAILURE_POLICY: z.enum(['retry', 'hangup', 'transfer']).default('hangup'),
   AGENT_FAILURE_TRANSFER_TO: z.string().min(1).optional(),
   AGENT_FALLBACK_AUDIO: z.string().min(1).optional(),
+  AGENT_FALLBACK_TEXT: z.string().trim().min(1).max(1000).optional(),
   TRANSFER_TOOL_NAME: z.string().min(1).default('transfer_to_number'),
   TRANSFER_MODE: z.enum(['cold', 'warm']).default('warm'),
   AGENT_RESPONSE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),

@@ -75,13 +75,13 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const afterStream = new AfterStreamActions();
   // One drift-corrected 20 ms clock paces every leg, Twilio and RTP alike.
   const clock = sharedMediaClock;
-  const policies = new PolicyResolver(config);
-  policies.preload();
   const events = new EventEmitter();
   const callEvents = new CallEvents();
   const callLog = new CallLog(store, log);
   const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
+  const policies = new PolicyResolver(config, tts, log);
+  policies.preload();
   const twilioDialer = new TwilioDialer({
     config, store, rest, events: callEvents, log,
     prefetchBroadcast: async (b) => {
@@ -199,6 +199,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
         server.once('error', reject);
         server.listen(config.port, config.host, () => resolve(server.address() as AddressInfo));
       });
+      // Spoken prompts are ready before campaigns dial; a TTS failure is logged, never fatal.
+      await policies.warmUp();
       campaigns = await startCampaignEngine({
         store, events: callEvents, dialer, lookup, control: lookup, log,
         instanceId: config.campaigns.instanceId, maxConcurrentCalls: config.limits.maxConcurrentCalls,

@@ -21,6 +21,12 @@ export function loadWavClip(path: string): AudioClip {
   return { name: path, pcm8k: pcm, durationMs: (pcm.length / 8000) * 1000 };
 }
 
+/** Speech synthesized as 8 kHz μ-law (what the TTS engines give) as a clip. */
+export function clipFromUlaw(name: string, ulaw: Uint8Array): AudioClip {
+  const pcm = decodeG711(ulaw, 'ulaw');
+  return { name, pcm8k: pcm, durationMs: (pcm.length / 8000) * 1000 };
+}
+
 /** Two soft 425 Hz beeps: what the caller hears when no fallback WAV is configured. */
 export function defaultFallbackClip(): AudioClip {
   const rate = 8000;

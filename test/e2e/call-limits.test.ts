@@ -34,6 +34,23 @@ describe.skipIf(skip)('silence timeout (voice activity, not packets)', () => {
     await call.ended;
   });
 
+  it('a goodbye given as text is spoken by the bridge (espeak-ng) and heard before the hang-up', async () => {
+    const goodbye = 'We have not heard from you, so we will end the call now. Goodbye.';
+    const dir = mkdtempSync('/tmp/bridge-goodbye-');
+    harness = await startHarness({ mode: 'scripted' }, {
+      SILENCE_END_CALL_TIMEOUT_SECONDS: '2', TTS_ENGINE: 'espeak', AGENTS_FILE: writeAgents(dir, { silenceGoodbyeText: goodbye }),
+    });
+    const { call, conv, ended } = await placeCall(harness, { callerAudio: { pcm8k: concatInt16(speech, new Int16Array(8000 * 12)) } });
+    await conv.started;
+    const session = await ended;
+    expect(session.endReason).toBe('silence-timeout');
+    // The agent says nothing in this test, so everything audible is the goodbye; the
+    // bridge's espeak-ng voice may differ in pace from this reference rendering.
+    const reference = audibleFrames(speechWav(goodbye, { rate: 8000 }));
+    expect(audibleFrames(call.heardPcm())).toBeGreaterThanOrEqual(Math.round(reference * 0.6));
+    await call.ended;
+  });
+
   it('a caller talking softly over line noise (10 dB SNR) is not hung up', async () => {
     harness = await startHarness({ mode: 'scripted' }, { SILENCE_END_CALL_TIMEOUT_SECONDS: '2' });
     const soft = new Int16Array(speech.map((v) => Math.round(v * 0.1)));
