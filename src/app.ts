@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import expressWs from 'express-ws';
-import type { Config } from '../config/index.js';
+import type { BroadcastSettings, Config } from '../config/index.js';
 import { PolicyResolver } from './call/call-policy.js';
 import { CallRegistry } from './call/call-registry.js';
 import type { CallSession } from './call/call-session.js';
@@ -82,19 +82,21 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
   const policies = new PolicyResolver(config, tts, log);
   policies.preload();
-  const twilioDialer = new TwilioDialer({
-    config, store, rest, events: callEvents, log,
-    prefetchBroadcast: async (b) => {
-      for (const text of [b.message, b.voicemail_message]) if (text) await tts.prefetch(text, { encoding: 'ulaw', voiceId: b.voice_id });
-    },
-  });
+  // Broadcast texts are synthesized before dialing, in the law the call will carry.
+  const prefetchFor = (encoding: 'ulaw' | 'alaw') => async (b: BroadcastSettings): Promise<void> => {
+    for (const text of [b.message, b.voicemail_message]) if (text) await tts.prefetch(text, { encoding, voiceId: b.voice_id });
+  };
+  const twilioDialer = new TwilioDialer({ config, store, rest, events: callEvents, log, prefetchBroadcast: prefetchFor('ulaw') });
   const transfers = new TwilioTransfers({ config, store, log });
   const sip = config.sip.drachtio
     ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf })
     : undefined;
   const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
   const dialer: OutboundDialer = sipOutbound
-    ? new SipDialer({ sip, store, events: callEvents, registry, log, onEnded: (s) => onEnded(s), fromNumber: config.twilio.fromNumber })
+    ? new SipDialer({
+      sip, store, events: callEvents, registry, log, fromNumber: config.twilio.fromNumber,
+      onEnded: (s) => onEnded(s), onBroadcastEnded: (s, o) => onBroadcastEnded(s, o), prefetchBroadcast: prefetchFor(sip.outboundLaw),
+    })
     : twilioDialer;
   const lookup = sipOutbound ? new StoreCallLookup(store, registry) : new TwilioCallLookup(rest, store);
   let campaigns: CampaignEngine | undefined;

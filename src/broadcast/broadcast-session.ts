@@ -216,7 +216,12 @@ export class BroadcastSession implements CallLegHandler, LiveCall {
     this.playing?.abort();
     this.keyWaiter?.(undefined);
     this.opts.log.info({ reason, detail, outcome: this.outcome }, 'broadcast call ended');
-    this.endPromise = this.leg.hangup(reason).catch(() => undefined).then(() => this.opts.onEnded(this, this.outcome));
+    // Hang up from a microtask: a leg reports its end back to us (onEnded) while hanging up, and
+    // that re-entrant end() must find endPromise set, not hang up (or send BYE) a second time.
+    this.endPromise = Promise.resolve()
+      .then(() => this.leg.hangup(reason))
+      .catch(() => undefined)
+      .then(() => this.opts.onEnded(this, this.outcome));
     return this.endPromise;
   }
 

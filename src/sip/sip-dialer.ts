@@ -4,6 +4,9 @@ import type { CallRegistry } from '../call/call-registry.js';
 import type { CallSession } from '../call/call-session.js';
 import type { CallEvents } from '../calls/call-events.js';
 import type { OutboundCallRequest, OutboundDialer, PlacedCall } from '../calls/outbound-dialer.js';
+import type { BroadcastSettings } from '../../config/index.js';
+import type { BroadcastOutcome } from '../broadcast/broadcast-outcome.js';
+import type { BroadcastSession } from '../broadcast/broadcast-session.js';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CallStatus, Store } from '../store/index.js';
@@ -12,18 +15,30 @@ import type { SipService } from './sip-service.js';
 
 const FAILURE_STATUS: Record<string, CallStatus> = { busy: 'busy', 'no-answer': 'no-answer', canceled: 'canceled', 'auth-failed': 'failed', failed: 'failed' };
 
+export interface SipDialerDeps {
+  sip: SipService;
+  store: Store;
+  events: CallEvents;
+  registry: CallRegistry;
+  log: Logger;
+  onEnded: (s: CallSession) => void;
+  onBroadcastEnded: (s: BroadcastSession, outcome: BroadcastOutcome) => void;
+  /** Synthesizes a broadcast's texts before dialing, so the message starts on answer. */
+  prefetchBroadcast: (b: BroadcastSettings) => Promise<void>;
+  fromNumber?: string;
+}
+
 /**
  * Outbound calls through the SIP trunk (OUTBOUND_PROVIDER=sip). The record is
  * stored before the INVITE; the result (answer → agent session, or busy,
  * no-answer, failed) is published as call events, as Twilio's callbacks are.
  */
 export class SipDialer implements OutboundDialer {
-  constructor(private readonly deps: { sip: SipService; store: Store; events: CallEvents; registry: CallRegistry; log: Logger; onEnded: (s: CallSession) => void; fromNumber?: string }) {}
+  constructor(private readonly deps: SipDialerDeps) {}
 
   async dial(req: OutboundCallRequest): Promise<PlacedCall> {
     const trunk = this.deps.sip.outboundTrunk;
     if (!trunk) throw new BridgeError('no-trunk', 'no outbound SIP trunk configured (SIP_CONFIG_FILE outboundTrunk)', 503);
-    if (req.broadcast) throw new BridgeError('unsupported', 'broadcast calls over SIP are not supported yet', 400);
     const callId = randomUUID();
     await this.deps.store.calls.insert({
       id: callId, direction: 'outbound', provider: 'sip', toNumber: req.to, fromNumber: req.from ?? this.deps.fromNumber ?? null,
@@ -36,6 +51,7 @@ export class SipDialer implements OutboundDialer {
 
   private async place(callId: string, req: OutboundCallRequest, trunk: NonNullable<SipService['outboundTrunk']>): Promise<void> {
     const { store } = this.deps;
+    if (req.broadcast) await this.deps.prefetchBroadcast(req.broadcast).catch((err: Error) => this.deps.log.warn({ err: err.message, callId }, 'broadcast prefetch failed; speaking on answer'));
     const result = await dialWithMedia(this.deps.sip.connection.srf, trunk, req.to, this.deps.sip.media, {
       from: req.from ?? this.deps.fromNumber, ringTimeoutMs: (req.ringTimeoutSeconds ?? 30) * 1000, agentId: req.agentId,
       onProgress: (status: number) => { if (status === 180 || status === 183) this.emit(callId, req, 'ringing'); },
@@ -49,11 +65,24 @@ export class SipDialer implements OutboundDialer {
     await store.calls.setProviderCallId(callId, leg.providerCallId).catch(() => undefined);
     await store.calls.markAnswered(callId).catch(() => undefined);
     this.emit(callId, req, 'in-progress');
+    if (req.broadcast) return this.startBroadcast(callId, req, leg, req.broadcast);
     const session = this.deps.sip.session(leg, req.agentId, {
       resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides,
       onEnded: (s) => {
         this.deps.onEnded(s);
         this.emit(callId, req, 'completed', s.endReason);
+      },
+    });
+    this.deps.registry.add(session);
+    session.start();
+  }
+
+  private startBroadcast(callId: string, req: OutboundCallRequest, leg: SipCallLeg, broadcast: BroadcastSettings): void {
+    const session = this.deps.sip.broadcastSession(leg, {
+      id: callId, agentId: req.agentId, broadcast,
+      onEnded: (s, outcome) => {
+        this.deps.onBroadcastEnded(s, outcome);
+        this.emit(callId, req, 'completed', s.reason);
       },
     });
     this.deps.registry.add(session);

@@ -1,13 +1,15 @@
-import type { Config, TransferRule } from '../../config/index.js';
+import type { BroadcastSettings, Config, TransferRule } from '../../config/index.js';
 import { PortAllocator } from '../../sip/media/port-allocator.js';
 import { DrachtioConnection } from '../../sip/signaling/drachtio-connection.js';
 import { serveInbound } from '../../sip/signaling/inbound-call.js';
 import { challengeDigest, checkCapacity, identifyTrunk, negotiateMedia, routeToAgent } from '../../sip/signaling/inbound-chain.js';
-import { rtpSessionFactory, type MediaOptions } from '../../sip/signaling/media-port.js';
+import { DEFAULT_CODECS, rtpSessionFactory, type MediaOptions } from '../../sip/signaling/media-port.js';
 import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
 import type { TrunkConfig } from '../../sip/signaling/trunks.js';
 import type { SrfLike } from '../../sip/signaling/srf-types.js';
 import { agentConnector } from '../agent/agent-connector.js';
+import type { BroadcastOutcome } from '../broadcast/broadcast-outcome.js';
+import { BroadcastSession } from '../broadcast/broadcast-session.js';
 import type { PolicyResolver } from '../call/call-policy.js';
 import type { CallRegistry } from '../call/call-registry.js';
 import { CallSession } from '../call/call-session.js';
@@ -16,7 +18,7 @@ import type { Logger } from '../logger.js';
 import { createCallerSpeechDetector } from '../media-adapters/caller-speech-detector.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
-import type { TransferRequest } from '../transfer/transfer-request.js';
+import { matchTransferRule, type TransferRequest } from '../transfer/transfer-request.js';
 import type { TtsService } from '../tts/tts-service.js';
 import { SipCallLeg } from './sip-call-leg.js';
 import { runSipTransfer } from './sip-transfer.js';
@@ -110,8 +112,45 @@ export class SipService {
       resumed: o.resumed, initialContextUpdate: o.contextUpdate,
       createSpeechDetector: () => createCallerSpeechDetector(),
       connectAgent: agentConnector(config, log)(agentId, () => ({ dynamicVariables, overrides: o.overrides })),
-      beginTransfer: (_s, request, rule) => leg.handOffOnTransfer(() => void this.transfer(leg, agentId, request, rule)),
+      beginTransfer: (s, request, rule) => leg.handOffOnTransfer(() => void this.transfer(leg, s.id, agentId, request, rule)),
     });
+  }
+
+  /**
+   * A broadcast on an answered SIP leg: the same BroadcastSession as on
+   * Twilio, with SIP's own transfer and agent hand-over. SIP has no answering
+   * machine detection, so every answer is treated as a person.
+   */
+  broadcastSession(leg: SipCallLeg, o: {
+    id: string; agentId: string; broadcast: BroadcastSettings; onEnded: (s: BroadcastSession, outcome: BroadcastOutcome) => void;
+  }): BroadcastSession {
+    const policy = this.deps.policies.resolve(o.agentId);
+    const log = this.deps.log.child({ callId: o.id, leg: 'sip', kind: 'broadcast' });
+    return new BroadcastSession({
+      id: o.id, leg, from: leg.dialog.from.user ?? leg.dialog.from.uri, to: leg.dialog.to.user ?? leg.dialog.to.uri,
+      broadcast: Promise.resolve(o.broadcast), tts: this.deps.tts, log,
+      optOut: (number) => this.deps.store.doNotCall.add(number, 'opted out by key press during a broadcast').then(() => undefined),
+      transfer: (destination) => {
+        const rule = matchTransferRule(policy.transfer.rules, destination);
+        if (!rule) return false;
+        // The broadcast then ends with `transfer`: the leg hands the caller over instead of sending BYE.
+        leg.handOffOnTransfer(() => void this.transfer(leg, o.id, o.agentId, { destination, source: 'dtmf', silent: true }, rule));
+        return true;
+      },
+      connectAgent: (chosen) => {
+        const session = this.session(leg, chosen ?? o.agentId, { resumed: false, id: o.id });
+        this.deps.registry.remove(o.id);
+        this.deps.registry.add(session);
+        session.start();
+        return session;
+      },
+      onEnded: o.onEnded,
+    });
+  }
+
+  /** The G.711 law outbound calls most likely carry: the first codec we offer. */
+  get outboundLaw(): 'ulaw' | 'alaw' {
+    return (this.media.codecs ?? DEFAULT_CODECS)[0] === 'PCMA' ? 'alaw' : 'ulaw';
   }
 
   /** The outbound trunk (SIP_CONFIG_FILE `outboundTrunk`). */
@@ -120,20 +159,21 @@ export class SipService {
     return id ? this.trunks.find((t) => t.id === id)?.outbound : undefined;
   }
 
-  private async transfer(leg: SipCallLeg, agentId: string, request: TransferRequest, rule: TransferRule): Promise<void> {
+  /** `callId` is the call record's id (the Call-ID inbound, our UUID outbound). */
+  private async transfer(leg: SipCallLeg, callId: string, agentId: string, request: TransferRequest, rule: TransferRule): Promise<void> {
     const { sip } = this.deps.config;
     const trunk = this.outboundTrunk;
     const referDomain = sip.file.referDomain ?? trunk?.host;
     const result = await runSipTransfer(leg, request, rule, { srf: this.connection.srf, trunk, referDomain, media: this.media, tts: this.deps.tts, log: this.deps.log });
     const transfer = { to: rule.number, label: rule.label ?? null, source: request.source, outcome: result.outcome, via: result.via, finishedAt: Date.now() };
-    await this.deps.store.calls.mergeMetadata(leg.providerCallId, { transfer }).catch(() => undefined);
+    await this.deps.store.calls.mergeMetadata(callId, { transfer }).catch(() => undefined);
     if (result.outcome === 'connected') {
-      await this.deps.store.calls.end(leg.providerCallId, { status: 'completed', reason: 'transfer' }).catch(() => undefined);
+      await this.deps.store.calls.end(callId, { status: 'completed', reason: 'transfer' }).catch(() => undefined);
       return;
     }
     // Not transferred: the caller is still on our leg; back to an agent, told why.
     const session = this.session(leg, agentId, {
-      resumed: true, transferStatus: result.outcome,
+      resumed: true, transferStatus: result.outcome, id: callId,
       contextUpdate: `The transfer to a human did not go through (${result.outcome}). The caller is back with you: tell them and offer to help.`,
     });
     this.deps.registry.add(session);

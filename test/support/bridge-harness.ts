@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseConfig, type Config } from '../../config/index.js';
 import { createBridge, type Bridge, type BridgeDeps } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { startReferenceAgent, type ReferenceAgent } from '../../tools/reference-agent/reference-agent.js';
 import type { ReferenceAgentConfig } from '../../tools/reference-agent/types.js';
 import { startTwilioStandin, type TwilioStandin, type TwilioStandinOptions } from '../../tools/twilio-standin/rest-server.js';
@@ -23,6 +23,8 @@ export interface Harness {
   /** The Twilio REST stand-in the bridge's REST client talks to. */
   twilio: TwilioStandin;
   config: Config;
+  /** The bridge's own store (SQLite in a temp dir). */
+  store: Store;
   /** Base URL the simulated Twilio posts to (PUBLIC_URL). */
   bridgeUrl: string;
   close(): Promise<void>;
@@ -61,7 +63,7 @@ export async function startHarness(
   const bridge = createBridge(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { store, ...bridgeDeps });
   await bridge.listen();
   return {
-    agent, bridge, config, bridgeUrl, twilio,
+    agent, bridge, config, bridgeUrl, twilio, store,
     close: async () => {
       await bridge.close();
       await twilio.close();
