@@ -1,5 +1,5 @@
 import { mergePolicy, type CallPolicySettings, type Config, type PartialCallPolicy } from '../../config/index.js';
-import type { Logger } from 'pino';
+import type { Logger } from '../logger.js';
 import { clipFromUlaw, defaultFallbackClip, loadWavClip, type AudioClip } from './audio-clip.js';
 
 /** A call's behaviour with its prompts loaded: what a CallSession runs on. */
