@@ -3,9 +3,15 @@ import type { CallLeg, CallLegHandler, InboundAudio } from '../call/call-leg.js'
 import type { EndReason } from '../call/end-reason.js';
 import type { LiveCall } from '../call/live-call.js';
 import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
 import type { TtsService } from '../tts/tts-service.js';
 import { TtsPlayback } from '../tts/tts-playback.js';
 import { emptyOutcome, type BroadcastOutcome } from './broadcast-outcome.js';
+
+/** Menu opt-out for any leg: the number goes on the do-not-call list with the reason. */
+export function optOutToDoNotCall(store: Store): (phoneNumber: string) => Promise<void> {
+  return (phoneNumber) => store.doNotCall.add(phoneNumber, 'opted out by key press during a broadcast').then(() => undefined);
+}
 
 export interface BroadcastSessionOptions {
   id: string;

@@ -9,7 +9,7 @@ import type { TrunkConfig } from '../../sip/signaling/trunks.js';
 import type { SrfLike } from '../../sip/signaling/srf-types.js';
 import { agentConnector } from '../agent/agent-connector.js';
 import type { BroadcastOutcome } from '../broadcast/broadcast-outcome.js';
-import { BroadcastSession } from '../broadcast/broadcast-session.js';
+import { BroadcastSession, optOutToDoNotCall } from '../broadcast/broadcast-session.js';
 import type { PolicyResolver } from '../call/call-policy.js';
 import type { CallRegistry } from '../call/call-registry.js';
 import { CallSession } from '../call/call-session.js';
@@ -129,7 +129,7 @@ export class SipService {
     return new BroadcastSession({
       id: o.id, leg, from: leg.dialog.from.user ?? leg.dialog.from.uri, to: leg.dialog.to.user ?? leg.dialog.to.uri,
       broadcast: Promise.resolve(o.broadcast), tts: this.deps.tts, log,
-      optOut: (number) => this.deps.store.doNotCall.add(number, 'opted out by key press during a broadcast').then(() => undefined),
+      optOut: optOutToDoNotCall(this.deps.store),
       transfer: (destination) => {
         const rule = matchTransferRule(policy.transfer.rules, destination);
         if (!rule) return false;

@@ -1,5 +1,5 @@
 import type { BroadcastSettings } from '../../config/index.js';
-import { BroadcastSession } from '../broadcast/broadcast-session.js';
+import { BroadcastSession, optOutToDoNotCall } from '../broadcast/broadcast-session.js';
 import type { BroadcastOutcome } from '../broadcast/broadcast-outcome.js';
 import type { CallRegistry } from '../call/call-registry.js';
 import type { CallSession } from '../call/call-session.js';
@@ -29,7 +29,7 @@ export function createTwilioBroadcastSession(leg: TwilioLeg, start: StreamStart,
   });
   return new BroadcastSession({
     id: callId, leg, from: p.from ?? '', to: p.to ?? '', broadcast, answeredBy: p.answeredBy || undefined, tts: deps.tts, log,
-    optOut: (number) => deps.store.doNotCall.add(number, 'opted out by key press during a broadcast').then(() => undefined),
+    optOut: optOutToDoNotCall(deps.store),
     transfer: (destination) => {
       const rule = matchTransferRule(policy.transfer.rules, destination);
       if (!rule) return false;

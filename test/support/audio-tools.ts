@@ -11,6 +11,7 @@
  * Int16Array views assume a little-endian host (x86/arm64 — every target).
  */
 import { spawnSync } from 'node:child_process';
+import { seededRandom } from '../../tools/reference-agent/chunks.js';
 import { haveTool } from './tools.js';
 
 export function haveAudioTools(): boolean {
@@ -94,17 +95,8 @@ export function speechWav(text: string, opts: SpeechOptions = {}): Int16Array {
   return pcm.slice();
 }
 
-/** Deterministic PRNG (mulberry32) so noisy tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32) so noisy tests are reproducible: the reference agent's own. */
+export { seededRandom };
 
 /**
  * White Gaussian noise as Float64Array with the given RMS (sample units),
