@@ -18,6 +18,22 @@ export async function placeCall(
   return { call, conv: await conv, ended };
 }
 
+/**
+ * The bridge's audio as the caller received it, frame after frame, without the
+ * silence the playout timeline inserts where a frame arrived after the queue ran
+ * dry: for checking content when the machine's scheduling jitter is not the point.
+ */
+export function receivedAudio(call: SimulatedCall): Int16Array {
+  const heard = call.heardPcm();
+  const frames = call.stream!.recorder.received.flatMap((r) => (r.event === 'media' ? [r] : []));
+  const out = new Int16Array(frames.length * 160);
+  frames.forEach((f, i) => {
+    const start = Math.round(f.playStartMs * 8);
+    out.set(heard.subarray(start, start + Math.min(160, f.bytes)), i * 160);
+  });
+  return out;
+}
+
 /** 20 ms frames of `pcm` (8 kHz) whose level is above `minRms`. */
 export function audibleFrames(pcm: Int16Array, minRms = 300, from = 0, to = pcm.length): number {
   let n = 0;
