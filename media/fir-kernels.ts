@@ -97,41 +97,61 @@ function decimateOne(sym: Float64Array, half: number, lo: number, buf: Float64Ar
 }
 
 /**
- * Interpolation by 2: both phases share one input window, so each input
- * sample is loaded once for two outputs; and windows go in pairs (n, n+1) so
- * each coefficient load serves two windows. `pair[2j]`, `pair[2j+1]` are the
- * phase-0 and phase-1 coefficients for window position j. A lone last window
- * uses the same arithmetic in the same order (bit-exact across chunkings).
+ * Half-band filters for the 2:1 ratios (16 kHz ⇄ 8 kHz, the common case).
+ * A half-band low-pass (band edges mirrored about a quarter of the high rate)
+ * has h[c] = ½ and h[c ± 2m] = 0, so only the taps at odd distance from the
+ * centre cost multiplies. `side[m]` = h[c + 2m + 1] (m = 0 … M−1), length
+ * 4M−1, centre c = 2M−1 (Vaidyanathan, Multirate Systems, §4.6).
  */
-export function interpolate2Kernel(
-  pair: Float64Array, taps: number,
-  buf: Float64Array, nIn: number, out: Int16Array, s: KernelState,
+
+/**
+ * Decimation by 2: one output per two inputs, M multiplies each. The window
+ * buf[n … n+4M] is one sample longer at each end than the filter (zero taps)
+ * so the centre sits on an even input sample: the group delay is then a whole
+ * number (M) of output samples and outputs line up with other 8 kHz streams.
+ */
+export function halfbandDecimateKernel(
+  side: Float64Array, buf: Float64Array, nIn: number, out: Int16Array, s: KernelState,
 ): void {
+  const m = side.length;
+  const c = 2 * m;
   let n = s.n, o = 0;
-  for (; n + 1 < nIn; n += 2) {
-    let e0 = 0, e1 = 0, f0 = 0, f1 = 0, g0 = 0, g1 = 0, h0 = 0, h1 = 0;
-    for (let j = 0; j < taps; j += 2) {
-      const x0 = buf[n + j]!, x1 = buf[n + j + 1]!, x2 = buf[n + j + 2]!;
-      const k = 2 * j;
-      const p0 = pair[k]!, q0 = pair[k + 1]!, p1 = pair[k + 2]!, q1 = pair[k + 3]!;
-      e0 += p0 * x0; f0 += q0 * x0; e1 += p1 * x1; f1 += q1 * x1;
-      g0 += p0 * x1; h0 += q0 * x1; g1 += p1 * x2; h1 += q1 * x2;
+  for (; n < nIn; n += 2) {
+    const mid = n + c;
+    let a0 = 0.5 * buf[mid]!, a1 = 0;
+    let j = 0;
+    for (; j + 1 < m; j += 2) {
+      a0 += side[j]! * (buf[mid - 1 - 2 * j]! + buf[mid + 1 + 2 * j]!);
+      a1 += side[j + 1]! * (buf[mid - 3 - 2 * j]! + buf[mid + 3 + 2 * j]!);
     }
-    out[o++] = toInt16(e0 + e1);
-    out[o++] = toInt16(f0 + f1);
-    out[o++] = toInt16(g0 + g1);
-    out[o++] = toInt16(h0 + h1);
+    if (j < m) a0 += side[j]! * (buf[mid - 1 - 2 * j]! + buf[mid + 1 + 2 * j]!);
+    out[o++] = toInt16(a0 + a1);
   }
-  if (n < nIn) {
-    let e0 = 0, e1 = 0, f0 = 0, f1 = 0;
-    for (let j = 0; j < taps; j += 2) {
-      const x0 = buf[n + j]!, x1 = buf[n + j + 1]!;
-      const k = 2 * j;
-      e0 += pair[k]! * x0; f0 += pair[k + 1]! * x0; e1 += pair[k + 2]! * x1; f1 += pair[k + 3]! * x1;
+  s.n = n; s.written = o;
+}
+
+/**
+ * Interpolation by 2 (gain 2 for the zero-stuffing): per input, window
+ * buf[n … n+2M−1] (newest last). The even output is the side taps' dot
+ * product, M multiplies over mirrored pairs; the odd output falls on the
+ * centre tap alone, so it IS an input sample, delayed: no arithmetic at all.
+ */
+export function halfbandInterpolateKernel(
+  side: Float64Array, buf: Float64Array, nIn: number, out: Int16Array, s: KernelState,
+): void {
+  const m = side.length;
+  const last = 2 * m - 1;
+  let n = s.n, o = 0;
+  for (; n < nIn; n++) {
+    let a0 = 0, a1 = 0;
+    let j = 0;
+    for (; j + 1 < m; j += 2) {
+      a0 += side[m - 1 - j]! * (buf[n + j]! + buf[n + last - j]!);
+      a1 += side[m - 2 - j]! * (buf[n + j + 1]! + buf[n + last - j - 1]!);
     }
-    out[o++] = toInt16(e0 + e1);
-    out[o++] = toInt16(f0 + f1);
-    n += 1;
+    if (j < m) a0 += side[m - 1 - j]! * (buf[n + j]! + buf[n + last - j]!);
+    out[o++] = toInt16(2 * (a0 + a1));
+    out[o++] = buf[n + m]!;
   }
-  s.n = n; s.phase = 0; s.written = o;
+  s.n = n; s.written = o;
 }

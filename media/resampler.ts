@@ -9,11 +9,11 @@
  * change any output sample: streaming in 20 ms frames is bit-exact with
  * processing the whole signal at once.
  *
- * The filter spec lives in polyphase-bank.ts (stopband from 4.0 kHz for the
- * 8 kHz side). Group delay: `delayOutputSamples`.
+ * The filter spec lives in polyphase-bank.ts (passband to 3.4 kHz, stopband
+ * from 4.6 kHz on the 8 kHz side). Group delay: `delayOutputSamples`.
  */
 import {
-  decimateSymmetricKernel, interpolate2Kernel, polyphaseKernel, type KernelState,
+  decimateSymmetricKernel, halfbandDecimateKernel, halfbandInterpolateKernel, polyphaseKernel, type KernelState,
 } from './fir-kernels.js';
 import { polyphaseBank, type PolyphaseBank } from './polyphase-bank.js';
 
@@ -66,10 +66,12 @@ export class Resampler {
   /** Run the kernel that suits this ratio; state carries across calls. */
   private filter(bank: PolyphaseBank, buf: Float64Array, nIn: number, output: Int16Array): number {
     const s = this.state;
-    if (bank.kind === 'decimate') {
+    if (bank.kind === 'halfband-decimate') {
+      halfbandDecimateKernel(bank.side, buf, nIn, output, s);
+    } else if (bank.kind === 'halfband-interpolate') {
+      halfbandInterpolateKernel(bank.side, buf, nIn, output, s);
+    } else if (bank.kind === 'decimate') {
       decimateSymmetricKernel(bank.sym, bank.sym.length - 1, bank.symOffset, bank.down, buf, nIn, output, s);
-    } else if (bank.kind === 'interpolate2') {
-      interpolate2Kernel(bank.pair, bank.taps, buf, nIn, output, s);
     } else {
       polyphaseKernel(bank.coefs, bank.taps, bank.advance, bank.nextPhase, buf, nIn, output, s);
     }
