@@ -26,6 +26,29 @@ describe('Twilio media stream protocol', () => {
     expect(r).toEqual({ ok: true, message: { event: 'media', streamSid: SID, track: 'inbound', chunk: 2, timestamp: 40, payload } });
   });
 
+  it('gives the same result for Twilio\'s own serialisation (fast path) and any other spelling (JSON.parse path)', () => {
+    const samples: Array<{ track: string; chunk: string; timestamp: string; payload: string }> = [
+      { track: 'inbound', chunk: '1', timestamp: '0', payload: Buffer.alloc(160, 0x7f).toString('base64') },
+      { track: 'inbound', chunk: '99', timestamp: '1980', payload: Buffer.from([1, 2]).toString('base64') }, // "AQI="
+      { track: 'inbound', chunk: '3', timestamp: '40', payload: Buffer.from([1]).toString('base64') }, // "AQ=="
+      { track: 'outbound', chunk: '5', timestamp: '80', payload: '' },
+      { track: 'inbound', chunk: '6', timestamp: '100', payload: 'not base64!' },
+      { track: 'inbound', chunk: '7', timestamp: '120', payload: 'AQ=' },
+    ];
+    for (const media of samples) {
+      const asSent = `{"event":"media","sequenceNumber":"9","media":${JSON.stringify(media)},"streamSid":"${SID}"}`;
+      const reordered = JSON.stringify({ streamSid: SID, media: { payload: media.payload, timestamp: media.timestamp, chunk: media.chunk, track: media.track }, event: 'media' });
+      expect(parseTwilioMessage(asSent), asSent).toEqual(parseTwilioMessage(reordered));
+    }
+    expect(parseTwilioMessage(`{"event":"media","sequenceNumber":"9","media":${JSON.stringify(samples[0])},"streamSid":"${SID}"}`).ok).toBe(true);
+    expect(parseTwilioMessage(`{"event":"media","sequenceNumber":"9","media":${JSON.stringify(samples[4])},"streamSid":"${SID}"}`))
+      .toEqual({ ok: false, code: 'invalid-payload', detail: 'payload is not base64' });
+    // Truncated or trailing bytes never slip through as media.
+    const whole = `{"event":"media","sequenceNumber":"9","media":${JSON.stringify(samples[0])},"streamSid":"${SID}"}`;
+    expect(parseTwilioMessage(whole.slice(0, -1)).ok).toBe(false);
+    expect(parseTwilioMessage(whole + '}').ok).toBe(false);
+  });
+
   it('parses dtmf, mark and stop', () => {
     expect(parseTwilioMessage(JSON.stringify({ event: 'dtmf', streamSid: SID, dtmf: { track: 'inbound_track', digit: '#' } })))
       .toEqual({ ok: true, message: { event: 'dtmf', streamSid: SID, digit: '#' } });
