@@ -83,7 +83,19 @@ const HANDLERS: Record<string, (m: Json) => AgentEvent | undefined> = {
   },
 };
 
+/**
+ * An `audio` event in the documented shape (§4.3: type, then audio_event with
+ * audio_base_64 and event_id; any JSON whitespace), matched whole: the bulk
+ * of agent traffic skips JSON.parse. Base64 and digits need no unescaping.
+ * Anything else (other order, extra fields such as alignment) takes the
+ * general path, with the same result.
+ */
+const AUDIO_AS_DOCUMENTED =
+  /^\{\s*"type"\s*:\s*"audio"\s*,\s*"audio_event"\s*:\s*\{\s*"audio_base_64"\s*:\s*"([A-Za-z0-9+/=]*)"\s*,\s*"event_id"\s*:\s*(\d{1,15})\s*\}\s*\}\s*$/;
+
 export function parseAgentMessage(raw: string): AgentParse {
+  const audio = AUDIO_AS_DOCUMENTED.exec(raw);
+  if (audio) return { ok: true, event: { type: 'audio', eventId: Number(audio[2]), base64: audio[1]! } };
   let m: unknown;
   try {
     m = JSON.parse(raw);

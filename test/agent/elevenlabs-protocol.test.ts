@@ -23,6 +23,20 @@ describe('ElevenLabs agent protocol', () => {
     for (const [msg, event] of cases) expect(parseAgentMessage(JSON.stringify(msg))).toEqual({ ok: true, event });
   });
 
+  it('audio in the documented shape (fast path) parses like any other spelling of it (JSON.parse path)', () => {
+    const b64 = Buffer.alloc(160, 0x7f).toString('base64');
+    const compact = `{"type":"audio","audio_event":{"audio_base_64":"${b64}","event_id":42}}`;
+    const spaced = `{ "type": "audio", "audio_event": { "audio_base_64": "${b64}", "event_id": 42 } }\n`;
+    const reordered = JSON.stringify({ audio_event: { event_id: 42, audio_base_64: b64 }, type: 'audio' });
+    const withAlignment = JSON.stringify({ type: 'audio', audio_event: { audio_base_64: b64, event_id: 42, alignment: { chars: ['a'] } } });
+    const expected = { ok: true, event: { type: 'audio', eventId: 42, base64: b64 } };
+    for (const raw of [compact, spaced, reordered, withAlignment]) expect(parseAgentMessage(raw), raw).toEqual(expected);
+    // Cut short or followed by junk: never taken as audio.
+    expect(parseAgentMessage(compact.slice(0, -1)).ok).toBe(false);
+    expect(parseAgentMessage(compact + '}').ok).toBe(false);
+    expect(parseAgentMessage(`{"type":"audio","audio_event":{"audio_base_64":"${b64}","event_id":-1}}`)).toEqual({ ok: true, event: { type: 'audio', eventId: -1, base64: b64 } });
+  });
+
   it('rejects malformed messages with a reason', () => {
     expect(parseAgentMessage('nope').ok).toBe(false);
     expect(parseAgentMessage('{"x":1}').ok).toBe(false);
