@@ -7,13 +7,21 @@ import { startReferenceAgent } from '../../tools/reference-agent/reference-agent
 import { isAgentAudioFormat } from '../../tools/reference-agent/formats.js';
 import type { FromServer } from './messages.js';
 
+/**
+ * The bridge delivers the caller audio it buffered while connecting in one
+ * burst right after the agent socket opens; echoed, more than the playout
+ * lead (200 ms) of it would stay queued in the bridge for the whole call and
+ * add to every round trip. Real agents answer speech, they do not echo it.
+ */
+const ECHO_AFTER_MS = 1000;
+
 const [format = 'pcm_16000', agentId = 'bench'] = process.argv.slice(2);
 if (!isAgentAudioFormat(format)) throw new Error(`unknown agent format ${format}`);
 
 const agent = await startReferenceAgent({
   host: '127.0.0.1',
   port: 0,
-  agents: [{ agentId, requireAuth: false, inputFormat: format, outputFormat: format, mode: 'echo', recordUserAudio: false }],
+  agents: [{ agentId, requireAuth: false, inputFormat: format, outputFormat: format, mode: 'echo', echoAfterMs: ECHO_AFTER_MS, recordUserAudio: false }],
 });
 // Conversations keep their event logs for tests; a bench run does not need them after the call.
 agent.on('conversation', (c) => {

@@ -62,6 +62,7 @@ export class ConversationCore extends EventEmitter {
   private closingBy: 'server' | undefined;
   private markStarted!: () => void;
   private readonly echoResampler: LinearResampler;
+  private readonly echoFrom: number;
 
   constructor(
     protected readonly ws: WebSocket,
@@ -69,6 +70,7 @@ export class ConversationCore extends EventEmitter {
     random: () => number,
   ) {
     super();
+    this.echoFrom = performance.now() + (agent.echoAfterMs ?? 0);
     this.inputFormat = formatSpec(agent.inputFormat ?? 'pcm_16000');
     this.outputFormat = formatSpec(agent.outputFormat ?? 'pcm_16000');
     this.userAudio = new UserAudioRecorder(this.inputFormat);
@@ -252,7 +254,7 @@ export class ConversationCore extends EventEmitter {
     const needPcm = this.agent.recordUserAudio !== false || (echo && !same);
     const pcm = needPcm ? decodeToPcm(inFmt, Buffer.from(b64, 'base64')) : undefined;
     this.userAudio.add(this.agent.recordUserAudio === false ? { at, bytes } : { at, bytes, pcm });
-    if (echo) {
+    if (echo && at >= this.echoFrom) {
       // Benchmark path: equal formats pass the base64 through untouched, no delay.
       const out = same ? b64 : encodeFromPcm(this.outputFormat, this.echoResampler.process(pcm!)).toString('base64');
       if (out.length) this.sendEvent('audio', (id) => serverEvent.audio(out, id));

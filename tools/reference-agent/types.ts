@@ -52,6 +52,13 @@ export interface ReferenceAgentConfig {
   outputFormat?: AgentAudioFormat;
   /** `echo` (default): send each user chunk straight back. `scripted`: `replies`. */
   mode?: 'echo' | 'scripted';
+  /**
+   * Echo: user audio arriving within this many ms of the socket opening is not
+   * echoed (default 0). The benchmark skips the caller audio a bridge buffers
+   * while the agent connects and delivers in one burst: echoed, that burst
+   * would sit in the bridge's playout queue for the whole call.
+   */
+  echoAfterMs?: number;
   firstMessage?: Utterance;
   replies?: ScriptedReply[];
   /** Send `ping` this often; 0 or omitted = never. */
