@@ -61,6 +61,8 @@ interface Options {
   quietWaitMs: number;
   /** Build this commit instead of the work tree. */
   ref: string | undefined;
+  /** Extra node flags for the bridge, e.g. --perf-basic-prof for `perf record -p`. */
+  bridgeNodeArgs: string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -83,6 +85,7 @@ function parseOptions(argv: string[]): Options {
       'quiet-below': { type: 'string', default: '100' },
       'quiet-wait-s': { type: 'string', default: '180' },
       ref: { type: 'string' },
+      'bridge-node-args': { type: 'string', default: '' },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
       help: { type: 'boolean', default: false },
     },
@@ -92,7 +95,8 @@ function parseOptions(argv: string[]): Options {
   [--ramp-ms N (default 33 ms per call)] [--settle-ms 3000] [--tail-ms 2000] [--load-procs 2]
   [--repeat 1] [--no-baseline] [--profile] [--no-build] [--log-level warn] [--out bench/results/latest.json]
   [--quiet-below PCT --quiet-wait-s 180]  wait before each scenario until the shared machine is less busy than PCT%
-  [--ref HEAD]  build that commit (git archive) instead of the work tree`);
+  [--ref HEAD]  build that commit (git archive) instead of the work tree
+  [--bridge-node-args=--perf-basic-prof]  extra node flags for the bridge process (e.g. to profile it with perf)`);
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -119,6 +123,7 @@ function parseOptions(argv: string[]): Options {
     quietBelowPct: int('quiet-below', v['quiet-below'], 1),
     quietWaitMs: int('quiet-wait-s', v['quiet-wait-s'], 0) * 1000,
     ref: v.ref,
+    bridgeNodeArgs: v['bridge-node-args'].split(' ').filter(Boolean),
   };
 }
 
@@ -220,6 +225,7 @@ async function startBridge(agentUrl: string, calls: number, opts: Options, logFi
     MAX_CONCURRENT_CALLS: String(calls + 50), SHUTDOWN_GRACE_MS: '0',
   };
   const execArgv = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=500'] : [];
+  execArgv.push(...opts.bridgeNodeArgs);
   const log = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...execArgv, join(BUILD_DIR, 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', log, log] });
   closeSync(log);
