@@ -96,12 +96,13 @@ function decimateOne(sym: Float64Array, half: number, lo: number, buf: Float64Ar
   return toInt16(a0 + a1);
 }
 
-/**
+/*
  * Half-band filters for the 2:1 ratios (16 kHz ⇄ 8 kHz, the common case).
  * A half-band low-pass (band edges mirrored about a quarter of the high rate)
  * has h[c] = ½ and h[c ± 2m] = 0, so only the taps at odd distance from the
  * centre cost multiplies. `side[m]` = h[c + 2m + 1] (m = 0 … M−1), length
- * 4M−1, centre c = 2M−1 (Vaidyanathan, Multirate Systems, §4.6).
+ * 4M−1, centre c = 2M−1 (half-band filters: P. P. Vaidyanathan, Multirate
+ * Systems and Filter Banks, 1993).
  */
 
 /**
