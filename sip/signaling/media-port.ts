@@ -2,6 +2,7 @@ import type { PortAllocator } from '../media/port-allocator.js';
 import { RtpSession, type RtpSessionOptions } from '../media/rtp-session.js';
 import type { G711Codec, NegotiatedMedia, NegotiationFailure } from '../media/sdp-negotiation.js';
 import { SipError } from './sip-error.js';
+import { srtpTransform, type SrtpDropListener } from '../media/packet-transform.js';
 
 /**
  * Where signaling meets sip/media: a port is reserved first (it goes into our
@@ -32,15 +33,17 @@ export interface LegMedia extends NegotiatedMedia {
 
 export const DEFAULT_CODECS: readonly G711Codec[] = ['PCMU', 'PCMA'];
 
-/** The usual factory: an `RtpSession` bound on `bindAddress`. */
+/** The usual factory: an `RtpSession` bound on `bindAddress`, with SRTP when the media agreed it. */
 export function rtpSessionFactory(
-  base: Pick<RtpSessionOptions, 'bindAddress' | 'inactivityTimeoutMs'> & Partial<RtpSessionOptions>,
+  base: Pick<RtpSessionOptions, 'bindAddress' | 'inactivityTimeoutMs'> & Partial<RtpSessionOptions> & { onSrtpDrop?: SrtpDropListener },
 ): MediaSessionFactory {
+  const { onSrtpDrop, ...sessionBase } = base;
   return {
     async open(port, m) {
       const session = new RtpSession({
-        ...base, port, portAllocator: undefined, codec: m.codec, payloadType: m.payloadType,
+        ...sessionBase, port, portAllocator: undefined, codec: m.codec, payloadType: m.payloadType,
         telephoneEventPt: m.telephoneEventPt, remote: m.remote, rtcpMux: m.rtcpMux,
+        transform: m.srtp ? srtpTransform(m.srtp, onSrtpDrop) : undefined,
       });
       await session.open();
       session.setDirection(m.direction);
