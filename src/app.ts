@@ -94,7 +94,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
   const dialer: OutboundDialer = sipOutbound
     ? new SipDialer({
-      sip, store, events: callEvents, registry, log, fromNumber: config.twilio.fromNumber,
+      sip, store, events: callEvents, registry, log, metrics, fromNumber: config.twilio.fromNumber,
       onEnded: (s) => onEnded(s), onBroadcastEnded: (s, o) => onBroadcastEnded(s, o), prefetchBroadcast: prefetchFor(sip.outboundLaw),
     })
     : twilioDialer;
@@ -162,7 +162,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.get('/readyz', (_req, res) => {
     // With SIP configured, not ready until drachtio-server is connected.
     const ready = !closing && (sip?.ready ?? true);
-    res.status(ready ? 200 : 503).json({ ready, activeCalls: registry.size, ...(sip ? { sip: sip.ready } : {}) });
+    const registrations = sip?.registrations.size ? { registrations: sip.registrations.statuses } : {};
+    res.status(ready ? 200 : 503).json({ ready, activeCalls: registry.size, ...(sip ? { sip: sip.ready } : {}), ...registrations });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -218,7 +219,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       closing = true;
       await campaigns?.stop();
       tts.close();
-      sip?.stop();
+      await sip?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(graceMs);
       await registry.endAll();

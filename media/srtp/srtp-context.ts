@@ -50,7 +50,7 @@ function boundedSet<V>(map: Map<number, V>, key: number, value: V): void {
 
 export class SrtpContext {
   readonly suite: SrtpSuite;
-  readonly stats: SrtpStats = newSrtpStats();
+  readonly stats: SrtpStats;
   private readonly out: { rtp: SessionKeys; rtcp: SessionKeys };
   private readonly in: { rtp: SessionKeys; rtcp: SessionKeys };
   private readonly sendState = new Map<number, SendState>();
@@ -60,7 +60,9 @@ export class SrtpContext {
   private readonly iv = Buffer.alloc(16);
   private readonly rocBytes = Buffer.alloc(4);
 
-  constructor(local: SrtpMasterKey, remote: SrtpMasterKey) {
+  /** `stats` may be shared with a previous context, so a rekey keeps counting (RFC 4568 §7.1.4). */
+  constructor(local: SrtpMasterKey, remote: SrtpMasterKey, stats: SrtpStats = newSrtpStats()) {
+    this.stats = stats;
     if (local.suite !== remote.suite) throw new Error('SRTP: both directions must use the same suite');
     this.suite = SRTP_SUITES[local.suite];
     this.out = { rtp: deriveSessionKeys(local.key, local.salt, false), rtcp: deriveSessionKeys(local.key, local.salt, true) };

@@ -14,13 +14,15 @@ export interface PacketTransform {
   protectRtcp(packet: Uint8Array, length: number): Uint8Array;
   unprotectRtcp(packet: Uint8Array, length: number): Uint8Array | undefined;
   readonly stats?: SrtpStats;
+  /** New SRTP keys after a re-INVITE changed them; counters carry on. */
+  rekey?(srtp: NegotiatedSrtp): void;
 }
 
 export type SrtpDropListener = (reason: SrtpDropReason, kind: 'rtp' | 'rtcp') => void;
 
 /** SRTP with the keys an SDES exchange agreed. */
 export function srtpTransform(srtp: NegotiatedSrtp, onDrop?: SrtpDropListener): PacketTransform {
-  const ctx = new SrtpContext(srtp.localKey, srtp.remoteKey);
+  let ctx = new SrtpContext(srtp.localKey, srtp.remoteKey);
   const unwrap = (kind: 'rtp' | 'rtcp', r: ReturnType<SrtpContext['unprotectRtp']>): Uint8Array | undefined => {
     if (r.ok) return r.packet;
     onDrop?.(r.reason, kind);
@@ -33,5 +35,6 @@ export function srtpTransform(srtp: NegotiatedSrtp, onDrop?: SrtpDropListener): 
     protectRtcp: (p, n) => ctx.protectRtcp(p, n),
     unprotectRtcp: (p, n) => unwrap('rtcp', ctx.unprotectRtcp(p, n)),
     stats: ctx.stats,
+    rekey: (next) => { ctx = new SrtpContext(next.localKey, next.remoteKey, ctx.stats); },
   };
 }

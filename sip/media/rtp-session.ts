@@ -31,6 +31,7 @@ import type { Direction } from './sdp-origin.js';
 import type { JitterBufferStats } from '../../media/jitter-buffer.js';
 import type { LatchOptions } from './symmetric-latch.js';
 import type { PacketTransform } from './packet-transform.js';
+import type { NegotiatedSrtp } from './sdes.js';
 import type { SrtpStats } from '../../media/srtp/srtp-stats.js';
 import { bindPair, closeSocket, type BoundPair } from './udp-pair.js';
 
@@ -107,7 +108,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   private receiving = true;
   private timedOut = false;
   private closed = false;
-  private transform: PacketTransform | undefined;
+  private readonly transform: PacketTransform | undefined;
 
   constructor(private readonly opts: RtpSessionOptions) {
     super();
@@ -156,9 +157,9 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     this.receiver.latch.reset();
   }
 
-  /** New keys after a re-INVITE changed them (RFC 4568 §7.1.4). */
-  setTransform(transform: PacketTransform | undefined): void {
-    this.transform = transform;
+  /** New SRTP keys after a re-INVITE changed them (RFC 4568 §7.1.4). */
+  rekey(srtp: NegotiatedSrtp): void {
+    this.transform?.rekey?.(srtp);
   }
 
   /** Direction from our side of the SDP: whether we may send, and whether the peer sends (inactivity). */

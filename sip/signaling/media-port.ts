@@ -1,6 +1,7 @@
 import type { PortAllocator } from '../media/port-allocator.js';
 import { RtpSession, type RtpSessionOptions } from '../media/rtp-session.js';
 import type { G711Codec, NegotiatedMedia, NegotiationFailure } from '../media/sdp-negotiation.js';
+import type { MediaEncryption } from '../media/sdes.js';
 import { SipError } from './sip-error.js';
 import { srtpTransform, type SrtpDropListener } from '../media/packet-transform.js';
 
@@ -22,6 +23,8 @@ export interface MediaOptions {
   publicAddress: string;
   /** Our preference order (default PCMU, PCMA). */
   codecs?: readonly G711Codec[];
+  /** Default SRTP policy (a trunk's own setting wins); default `allowed`. */
+  mediaEncryption?: MediaEncryption;
 }
 
 /** Media as agreed for a leg, with the RTP session that carries it. */

@@ -35,6 +35,15 @@ export interface CallRecord {
   campaignId: string | null;
   recipientId: number | null;
   metadata: Record<string, JsonValue> | null;
+  /** Media security of a SIP call (null for Twilio, or before it was answered). */
+  media: CallMediaSecurity | null;
+}
+
+/** What protected a SIP call: signalling transport, SRTP or not, and the suite. */
+export interface CallMediaSecurity {
+  transport: string | null;
+  srtp: boolean;
+  suite: string | null;
 }
 
 export interface NewCall {
@@ -153,6 +162,13 @@ export class CallRecords {
     });
   }
 
+  async setMediaSecurity(id: string, media: CallMediaSecurity): Promise<boolean> {
+    const r = await this.db.updateTable('calls')
+      .set({ sip_transport: media.transport, srtp: media.srtp ? 1 : 0, srtp_suite: media.suite })
+      .where('id', '=', id).executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
   /** Stores the transcript so far without ending the call (a call that is being transferred). */
   async saveTranscript(id: string, transcript: TranscriptTurn[]): Promise<boolean> {
     const r = await this.db.updateTable('calls').set({ transcript: JSON.stringify(transcript) }).where('id', '=', id).executeTakeFirst();
@@ -207,5 +223,7 @@ export function toCallRecord(row: CallRow): CallRecord {
     campaignId: row.campaign_id,
     recipientId: row.recipient_id,
     metadata: fromJson<Record<string, JsonValue>>(row.metadata),
+    media: row.srtp === null || row.srtp === undefined ? null
+      : { transport: row.sip_transport ?? null, srtp: Number(row.srtp) === 1, suite: row.srtp_suite ?? null },
   };
 }
