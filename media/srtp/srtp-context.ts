@@ -57,6 +57,8 @@ export class SrtpContext {
   private readonly recvState = new Map<number, RecvState>();
   private readonly rtcpWindows = new Map<number, ReplayWindow>();
   private rtcpIndex = 0;
+  /** Bytes of MKI in the peer's packets, before the tag and outside the authenticated portion (§3.1, §3.4). */
+  private readonly remoteMki: number;
   private readonly iv = Buffer.alloc(16);
   private readonly rocBytes = Buffer.alloc(4);
 
@@ -65,6 +67,8 @@ export class SrtpContext {
     this.stats = stats;
     if (local.suite !== remote.suite) throw new Error('SRTP: both directions must use the same suite');
     this.suite = SRTP_SUITES[local.suite];
+    if (local.mkiLength !== 0) throw new Error('SRTP: we send no MKI');
+    this.remoteMki = remote.mkiLength;
     this.out = { rtp: deriveSessionKeys(local.key, local.salt, false), rtcp: deriveSessionKeys(local.key, local.salt, true) };
     this.in = { rtp: deriveSessionKeys(remote.key, remote.salt, false), rtcp: deriveSessionKeys(remote.key, remote.salt, true) };
   }
@@ -94,7 +98,7 @@ export class SrtpContext {
   /** SRTP → RTP, or why it was dropped (counted). */
   unprotectRtp(packet: Uint8Array, length = packet.length): Unprotected {
     const tagBytes = this.suite.rtpTagBytes;
-    const body = length - tagBytes;
+    const body = length - tagBytes - this.remoteMki;
     const header = body >= 12 ? rtpHeaderLength(packet, body) : -1;
     if (header < 0) return this.drop('malformed');
     const ssrc = readU32(packet, 8);
@@ -107,7 +111,7 @@ export class SrtpContext {
     if (verdict !== 'new') return this.drop(verdict);
     const keys = this.in.rtp;
     const expected = this.rtpTag(keys.auth, packet.subarray(0, body), roc);
-    if (!timingSafeEqual(expected.subarray(0, tagBytes), packet.subarray(body, length))) return this.drop('auth-failed');
+    if (!timingSafeEqual(expected.subarray(0, tagBytes), packet.subarray(length - tagBytes, length))) return this.drop('auth-failed');
     const state = known ?? { roc, highestSeq: seq, window: new ReplayWindow() };
     if (!known) boundedSet(this.recvState, ssrc, state);
     if (roc > state.roc || (roc === state.roc && seq > state.highestSeq)) { state.roc = roc; state.highestSeq = seq; }
@@ -139,7 +143,7 @@ export class SrtpContext {
 
   unprotectRtcp(packet: Uint8Array, length = packet.length): Unprotected {
     const tagBytes = this.suite.rtcpTagBytes;
-    const signed = length - tagBytes;
+    const signed = length - tagBytes - this.remoteMki;
     if (signed < 12 || packet[0]! >> 6 !== 2) return this.drop('malformed');
     const ssrc = readU32(packet, 4);
     const eIndex = readU32(packet, signed - 4);
@@ -149,7 +153,7 @@ export class SrtpContext {
     if (verdict !== 'new') return this.drop(verdict);
     const keys = this.in.rtcp;
     const expected = createHmac('sha1', keys.auth).update(packet.subarray(0, signed)).digest();
-    if (!timingSafeEqual(expected.subarray(0, tagBytes), packet.subarray(signed, length))) return this.drop('auth-failed');
+    if (!timingSafeEqual(expected.subarray(0, tagBytes), packet.subarray(length - tagBytes, length))) return this.drop('auth-failed');
     const w = window ?? new ReplayWindow();
     if (!window) boundedSet(this.rtcpWindows, ssrc, w);
     w.accept(index);

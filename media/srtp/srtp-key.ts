@@ -11,7 +11,13 @@ export class SrtpMasterKey {
   readonly #key: Buffer;
   readonly #salt: Buffer;
 
-  constructor(suite: SrtpSuiteName, keyAndSalt: Uint8Array) {
+  /**
+   * `mkiLength`: bytes of Master Key Identifier the sender puts in each packet
+   * (RFC 3711 §3.1, SDES `|MKI:length`); 0 = none. We only ever hold one key,
+   * so the MKI is skipped on receive, never used to pick a key.
+   */
+  constructor(suite: SrtpSuiteName, keyAndSalt: Uint8Array, readonly mkiLength = 0) {
+    if (!Number.isInteger(mkiLength) || mkiLength < 0 || mkiLength > 128) throw new RangeError('SRTP MKI length must be 0-128 bytes');
     const s = SRTP_SUITES[suite];
     if (keyAndSalt.length !== s.keyBytes + s.saltBytes) {
       throw new RangeError(`${suite}: key||salt must be ${s.keyBytes + s.saltBytes} bytes, got ${keyAndSalt.length}`);

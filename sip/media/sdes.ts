@@ -8,8 +8,10 @@ import { isSuiteName, SRTP_SUITES, SUITE_PREFERENCE, type SrtpSuiteName } from '
  *
  *   a=crypto:<tag> <crypto-suite> inline:<base64(key||salt)>[|lifetime][|MKI:len] [session-params]
  *
- * We accept one inline key per attribute, no MKI (our packets carry none,
- * RFC 3711 §3.1), KDR 0 and the WSH hint; an attribute asking for anything
+ * We accept one inline key per attribute, with or without an MKI (skipped in
+ * the peer's packets; ours carry none, RFC 3711 §3.1), KDR 0 and the WSH
+ * hint; the key lifetime is not enforced (a call never nears 2^31 packets).
+ * An attribute asking for anything
  * else (UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP, FEC, KDR≠0, unknown) is not
  * understood and skipped (RFC 4568 §6.3, §7.1.2), never half-honoured.
  */
@@ -55,11 +57,13 @@ export function parseCrypto(attr: CryptoAttribute): RemoteCrypto | undefined {
   const m = /^inline:([A-Za-z0-9+/=]+)((?:\|[^|]+){0,2})$/.exec(attr.config.trim());
   if (!m) return undefined;
   const extras = m[2]!.split('|').filter(Boolean);
-  if (extras.some((x) => x.includes(':'))) return undefined; // MKI:length
+  const mki = extras.find((x) => x.includes(':'));
+  const mkiLength = mki ? Number(mki.split(':')[1]) : 0;
+  if (!Number.isInteger(mkiLength) || mkiLength < 0 || mkiLength > 128) return undefined;
   const suite = SRTP_SUITES[attr.suite];
   const bytes = Buffer.from(m[1]!, 'base64');
   if (bytes.length !== suite.keyBytes + suite.saltBytes) return undefined;
-  return { tag: attr.id, key: new SrtpMasterKey(attr.suite, bytes) };
+  return { tag: attr.id, key: new SrtpMasterKey(attr.suite, bytes, mkiLength) };
 }
 
 /** The offerer lists its preference first (RFC 4568 §7.1.1); we take the first we can honour. */

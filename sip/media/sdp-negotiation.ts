@@ -126,7 +126,7 @@ function choose(sdp: SessionDescription, prefs: readonly G711Codec[], mode: Medi
     }
     const crypto = verdict === 'sdes' ? cryptoOf(m) : undefined;
     if (verdict === 'sdes' && !crypto) {
-      why = 'no usable a=crypto (we do AES_CM_128_HMAC_SHA1_80/_32 with one inline key, no MKI, KDR 0)';
+      why = `${m.protocol} without a usable a=crypto (we do AES_CM_128_HMAC_SHA1_80/_32, one inline key, KDR 0)`;
       continue;
     }
     const got = pickCodec(m, prefs);

@@ -99,6 +99,22 @@ describe('SrtpContext (RFC 3711)', () => {
     expect(w.check(1000)).toBe('too-old');
   });
 
+  it('a peer key with an MKI (RFC 3711 §3.1): the MKI between payload and tag is skipped, outside the authenticated portion', () => {
+    const theirs = randomBytes(30);
+    const ours = new SrtpMasterKey('AES_CM_128_HMAC_SHA1_80', randomBytes(30));
+    const sender = new SrtpContext(new SrtpMasterKey('AES_CM_128_HMAC_SHA1_80', theirs), ours);
+    const receiver = new SrtpContext(ours, new SrtpMasterKey('AES_CM_128_HMAC_SHA1_80', theirs, 4));
+    const plain = rtp(5);
+    const wire = sender.protectRtp(plain);
+    const withMki = Buffer.concat([wire.subarray(0, plain.length), Buffer.from([0, 0, 0, 1]), wire.subarray(plain.length)]);
+    const got = receiver.unprotectRtp(withMki);
+    expect(got.ok && got.packet.equals(plain)).toBe(true);
+    const rr = Buffer.from('80c9000111223344', 'hex');
+    const rtcp = sender.protectRtcp(rr);
+    const rtcpMki = Buffer.concat([rtcp.subarray(0, rr.length + 4), Buffer.from([0, 0, 0, 1]), rtcp.subarray(rr.length + 4)]);
+    expect(receiver.unprotectRtcp(rtcpMki).ok).toBe(true);
+  });
+
   it('a master key never prints or serialises', () => {
     const key = new SrtpMasterKey('AES_CM_128_HMAC_SHA1_80', Buffer.alloc(30, 0x41));
     const b64 = key.inlineBase64();
