@@ -49,6 +49,8 @@ export interface RegistrationOptions {
   contactHost: () => string;
   /** Back-off after a failure: 5 s doubling up to this (default 300 s). */
   maxBackoffMs?: number;
+  /** Shutdown waits this long for the unregister's answer (default 3 s), so a dead registrar cannot hold it up. */
+  unregisterTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -83,8 +85,13 @@ export class TrunkRegistration extends EventEmitter<RegistrationEvents> {
     this.status = { trunkId: opts.trunkId, state: 'idle', aor: this.aor, consecutiveFailures: 0 };
   }
 
+  /** The status now: a binding whose expiry passed without a successful refresh is down. */
   get snapshot(): RegistrationStatus {
-    return { ...this.status };
+    const s = this.status;
+    if (s.state === 'registered' && (s.expiresAt ?? 0) <= this.now()) {
+      return { ...s, state: 'failed', expiresAt: undefined, lastError: s.lastError ?? 'binding expired' };
+    }
+    return { ...s };
   }
 
   get contactUser(): string {
@@ -124,7 +131,11 @@ export class TrunkRegistration extends EventEmitter<RegistrationEvents> {
     clearTimeout(this.timer);
     await this.inFlight?.catch(() => undefined);
     if (this.status.state !== 'registered') return;
-    await this.send(0).then(() => this.set({ state: 'unregistered', expiresAt: undefined }))
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer')), this.opts.unregisterTimeoutMs ?? 3_000);
+    });
+    await Promise.race([this.send(0), timeout]).finally(() => clearTimeout(timer)).then(() => this.set({ state: 'unregistered', expiresAt: undefined }))
       .catch((err: Error) => this.set({ state: 'unregistered', lastError: `unregister: ${err.message}` }));
   }
 
@@ -165,8 +176,8 @@ export class TrunkRegistration extends EventEmitter<RegistrationEvents> {
     // Still bound until it expires; after that, or when never bound, we are down.
     const stillBound = this.status.state === 'registered' && (this.status.expiresAt ?? 0) > this.now();
     this.set({ state: stillBound ? 'registered' : 'failed', lastError: why, consecutiveFailures: failures });
-    const backoff = Math.min(MIN_BACKOFF_MS * 2 ** (failures - 1), this.opts.maxBackoffMs ?? 300_000);
-    this.schedule(stillBound ? Math.min(backoff, Math.max(0, (this.status.expiresAt ?? 0) - this.now() - 5_000)) : backoff);
+    // Never sooner than the back-off: a registrar that refuses must not be hammered, bound or not.
+    this.schedule(Math.min(MIN_BACKOFF_MS * 2 ** (failures - 1), this.opts.maxBackoffMs ?? 300_000));
   }
 
   private send(expires: number): Promise<SipResponseLike> {
