@@ -55,14 +55,13 @@ for (const suite of ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as co
     return { rx: p.rx, ring: Array.from({ length: 60_000 }, (_, i) => p.tx.protectRtp(packet(i))) };
   };
   let cur = fresh();
-  let next = fresh();
+  const next = fresh();
   let k = 0;
   const unprotectUs = timePer(() => {
     if (k === cur.ring.length) { cur = next; k = 0; }
     const r = cur.rx.unprotectRtp(cur.ring[k++]!);
     if (!r.ok) throw new Error(`unprotect failed: ${r.reason}`);
   });
-  void next;
   const rr = Buffer.from('81c90007' + '00000001' + '000004d2' + '00000000' + '00000000' + '00000000' + '00000000' + '00000000', 'hex');
   const rtcpUs = timePer(() => { tx.protectRtcp(rr); });
   rows.push({ suite, 'protect µs/pkt': protectUs.toFixed(2), 'unprotect µs/pkt': unprotectUs.toFixed(2), 'SRTCP protect µs': rtcpUs.toFixed(2) });
