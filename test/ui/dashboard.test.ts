@@ -114,7 +114,7 @@ describe.skipIf(skip)('operator dashboard in Chromium', () => {
     await shot('call-history');
   }, 60_000);
 
-  it('shows a live call with its transcript as it is spoken, and hangs it up', async () => {
+  it('shows a live call with its transcript as it is spoken, sends the agent a note, and hangs it up', async () => {
     await page.getByRole('link', { name: /^Live calls/ }).click();
     await page.getByText('No call in progress.').waitFor();
     const call = await h.twilio.placeInboundCall({ bridgeUrl: h.bridgeUrl, from: '+14155550900', to: '+14155550999', hangupAfterMs: 120_000 });
@@ -128,6 +128,11 @@ describe.skipIf(skip)('operator dashboard in Chromium', () => {
     await page.getByText(REPLY).waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Hang up' }).waitFor();
     await expectNamedControls();
+    // A note to the agent, delivered as a contextual update into its conversation.
+    await page.getByLabel('Text').fill('The caller is a premium customer.');
+    await page.getByRole('button', { name: 'Send message' }).click();
+    await page.getByRole('status').filter({ hasText: 'Sent: “The caller is a premium customer.”' }).waitFor();
+    await expect.poll(() => h.agent.conversations.at(-1)!.contextualUpdates, { timeout: 10_000 }).toContain('The caller is a premium customer.');
     await shot('live-call');
     await page.getByRole('button', { name: 'Hang up' }).click();
     const ended = await call.ended;
