@@ -23,6 +23,7 @@ import type { PortAllocator } from './port-allocator.js';
 import { RtcpReporter, type PeerReport } from './rtcp-reporter.js';
 import { RtpReceiver, type ReceiverCounters } from './rtp-receiver.js';
 import { RtpSender, type SenderStats } from './rtp-sender.js';
+import { SlotClock } from './slot-clock.js';
 import type { Direction } from './sdp-origin.js';
 import type { JitterBufferStats } from '../../media/jitter-buffer.js';
 import type { LatchOptions } from './symmetric-latch.js';
@@ -92,7 +93,8 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   private readonly frameOut = new Uint8Array(160);
   private pair: BoundPair | undefined;
   private remote: RemoteMedia;
-  private recvNextMs: number | undefined;
+  /** Playout slots: one jitter-buffer frame per tick (a stall of > 100 ms is skipped, not burst). */
+  private readonly playout = new SlotClock(FRAME_MS, 5);
   private openedMs = 0;
   private receiving = true;
   private timedOut = false;
@@ -202,12 +204,9 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     this.checkInactivity(nowMs);
   };
 
-  /** One jitter-buffer frame per 20 ms of wall time, on a fixed schedule like the sender's. */
+  /** One jitter-buffer frame per 20 ms of wall time, on the same kind of schedule as the sender's. */
   private popFrames(nowMs: number): void {
-    if (this.recvNextMs === undefined) this.recvNextMs = nowMs;
-    if (nowMs - this.recvNextMs > 5 * FRAME_MS) this.recvNextMs = nowMs; // stall: do not burst old frames
-    while (this.recvNextMs <= nowMs + 5) {
-      this.recvNextMs += FRAME_MS;
+    for (let n = this.playout.tick(nowMs); n > 0; n--) {
       if (this.receiver.pop(this.frameOut) !== 'idle') this.emit('audio', this.frameOut.slice());
     }
   }
