@@ -18,8 +18,19 @@
  *
  * Concealment (a simple form of ITU-T G.711 Appendix I's idea): the first
  * missing frame repeats the last good frame at −6 dB, further ones are silence.
+ *
+ * Adaptive mode (`adaptive: true`): the cushion is a target that follows the
+ * link (policy in jitter-adaptation.ts). It starts at `delayFrames` (0 = a
+ * frame plays at the first tick after it arrives). The delay grows at once
+ * when audio comes late: a buffer that runs dry waits (conceals without
+ * advancing) up to HOLD_FRAMES for the missing frame instead of restarting;
+ * a late packet whose slot was just concealed is taken back and played next
+ * (the concealment becomes the insertion); any other late packet inserts as
+ * many concealed frames as it was late. It shrinks slowly, by dropping one
+ * frame when a whole window of pops had spare audio.
  */
 import { g711Decoder, g711Encoder, g711Silence, type G711Law } from './g711.js';
+import { JitterAdaptation } from './jitter-adaptation.js';
 import { seqDelta, tsDelta } from './rtp-packet.js';
 
 export interface JitterBufferOptions {
@@ -30,6 +41,8 @@ export interface JitterBufferOptions {
   maxDelayFrames?: number;
   /** Samples per frame (default 160 = 20 ms at 8 kHz). */
   frameSamples?: number;
+  /** Follow the link's jitter (see above); `delayFrames` is then the minimum and the start. */
+  adaptive?: boolean;
 }
 
 export type PushResult = 'ok' | 'duplicate' | 'late' | 'reset';
@@ -51,11 +64,19 @@ export interface JitterBufferStats {
   /** Frames skipped to keep the delay bound. */
   overflowDropped: number;
   resets: number;
+  /** Adaptive: late packets still played (their concealed slot became an insertion). */
+  recovered: number;
+  /** Adaptive: frames dropped to shrink the delay. */
+  shrunk: number;
+  /** Adaptive: current cushion target in frames, and the RFC 3550 jitter estimate in ms. */
+  targetFrames: number;
+  jitterMs: number;
 }
 
 const SEQ_WINDOW = 512;
 const LATE_RUN_RESET = 10; // this many late packets in a row: the peer's timestamps jumped back
 const RING_FRAMES = 64;
+const HOLD_FRAMES = 3; // adaptive: wait this long for a missing frame before treating the silence as a pause
 
 export class JitterBuffer {
   private readonly frame: number;
@@ -79,10 +100,17 @@ export class JitterBuffer {
   private haveLast = false;
   private concealRun = 0;
   private lateRun = 0;
+  private readonly adapt: JitterAdaptation | undefined;
+  /** Adaptive: ticks waited at an empty buffer, concealed frames to insert, mid-stream concealed frames in a row. */
+  private holdRun = 0;
+  private stretch = 0;
+  private midConcealRun = 0;
+  private excessRun = 0;
+  private lastPushTs = 0;
   private extBaseSeq = 0;
   private extMaxSeq = 0;
   private uniqueReceived = 0;
-  private readonly counters = { received: 0, duplicate: 0, late: 0, concealed: 0, overflowDropped: 0, resets: 0 };
+  private readonly counters = { received: 0, duplicate: 0, late: 0, concealed: 0, overflowDropped: 0, resets: 0, recovered: 0, shrunk: 0 };
 
   constructor(opts: JitterBufferOptions) {
     this.frame = opts.frameSamples ?? 160;
@@ -101,12 +129,14 @@ export class JitterBuffer {
     this.silence = g711Silence(opts.law);
     this.decode = g711Decoder(opts.law);
     this.encode = g711Encoder(opts.law);
+    if (opts.adaptive) this.adapt = new JitterAdaptation(this.delayFrames, maxFrames - 1, (this.frame * 1000) / 8000);
   }
 
   get stats(): JitterBufferStats {
     const expected = this.extMaxSeq - this.extBaseSeq + 1;
     const lost = this.uniqueReceived === 0 ? 0 : Math.max(0, expected - this.uniqueReceived);
-    return { ...this.counters, lost };
+    const targetFrames = this.adapt?.target ?? this.delayFrames;
+    return { ...this.counters, lost, targetFrames, jitterMs: this.adapt?.jitterMs ?? 0 };
   }
 
   /** Frames buffered ahead of playout (by the newest packet's end). */
@@ -121,6 +151,7 @@ export class JitterBuffer {
     this.seen.fill(-1);
     this.uniqueReceived = 0;
     this.lateRun = 0;
+    this.adapt?.resetArrivals();
   }
 
   /**
@@ -131,11 +162,18 @@ export class JitterBuffer {
     if (this.uniqueReceived > 0 && this.seen[seq & (SEQ_WINDOW - 1)] !== seq) this.noteSeq(seq);
   }
 
-  /** Offer one packet's G.711 payload (copied; `payload` may be reused by the caller). */
-  push(seq: number, timestamp: number, payload: Uint8Array): PushResult {
+  /**
+   * Offer one packet's G.711 payload (copied; `payload` may be reused by the
+   * caller). `arrivalMs` feeds the adaptive mode's jitter estimate.
+   */
+  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs?: number): PushResult {
     if (this.seen[seq & (SEQ_WINDOW - 1)] === seq) {
       this.counters.duplicate++;
       return 'duplicate';
+    }
+    if (this.adapt && arrivalMs !== undefined) {
+      this.adapt.onArrival(arrivalMs, this.uniqueReceived === 0 ? 0 : tsDelta(timestamp, this.lastPushTs) / 8);
+      this.lastPushTs = timestamp;
     }
     if (!this.started) return this.startAt(seq, timestamp, payload);
     const d = tsDelta(timestamp, this.playoutTs);
@@ -157,20 +195,30 @@ export class JitterBuffer {
       this.priming--;
       return this.played ? this.pause(out) : 'idle';
     }
-    if (tsDelta(this.newestEndTs, this.playoutTs) <= 0) return this.underrun(out);
+    if (this.stretch > 0) {
+      this.stretch--;
+      return this.concealMidStream(out);
+    }
+    if (tsDelta(this.newestEndTs, this.playoutTs) <= 0) return this.adapt && this.holdRun < HOLD_FRAMES ? this.hold(out) : this.underrun(out);
+    if (this.adapt) this.trimDelay();
     const got = this.take(out);
     this.played = true;
     this.playoutTs = (this.playoutTs + this.frame) >>> 0;
+    if (got === 0) {
+      this.midConcealRun++;
+      return this.concealMidStream(out);
+    }
+    this.midConcealRun = 0;
+    if (this.holdRun > 0) {
+      this.adapt!.grew(this.holdRun); // waited for this audio: the delay is that much longer now
+      this.holdRun = 0;
+    }
     if (got === this.frame) {
       this.last.set(out);
       this.haveLast = true;
       this.concealRun = 0;
-      return 'audio';
     }
-    if (got > 0) return 'audio'; // partial frame: gaps already filled with silence
-    this.counters.concealed++;
-    this.conceal(out);
-    return 'concealed';
+    return 'audio'; // a partial frame has its gaps filled with silence
   }
 
   private startAt(seq: number, timestamp: number, payload: Uint8Array): PushResult {
@@ -178,7 +226,8 @@ export class JitterBuffer {
     if (restart) this.counters.resets++;
     this.filled.fill(0);
     this.started = true;
-    this.priming = this.delayFrames;
+    this.priming = this.adapt?.target ?? this.delayFrames;
+    this.holdRun = this.stretch = this.midConcealRun = 0;
     this.playoutTs = timestamp;
     this.newestEndTs = timestamp;
     if (this.uniqueReceived === 0) this.extBaseSeq = this.extMaxSeq = seq;
@@ -188,8 +237,32 @@ export class JitterBuffer {
 
   private onLate(seq: number, timestamp: number, payload: Uint8Array): PushResult {
     this.counters.late++;
+    if (++this.lateRun >= LATE_RUN_RESET) {
+      this.noteSeq(seq);
+      return this.startAt(seq, timestamp, payload);
+    }
+    if (this.adapt) return this.adaptToLate(seq, timestamp, payload);
     this.noteSeq(seq);
-    if (++this.lateRun >= LATE_RUN_RESET) return this.startAt(seq, timestamp, payload);
+    return 'late';
+  }
+
+  /** Adaptive: grow the delay by as much as the packet was late. */
+  private adaptToLate(seq: number, timestamp: number, payload: Uint8Array): PushResult {
+    const lateSamples = tsDelta(this.playoutTs, timestamp);
+    const frames = Math.ceil(lateSamples / this.frame);
+    if (lateSamples % this.frame === 0 && frames <= this.midConcealRun && frames <= this.adapt!.headroom()) {
+      // Its slot (and any after it) was concealed, nothing newer played yet: play it next.
+      this.playoutTs = timestamp;
+      this.midConcealRun -= frames;
+      this.accept(seq, timestamp, payload);
+      this.counters.recovered++;
+      this.adapt!.grew(frames);
+      return 'ok';
+    }
+    this.noteSeq(seq);
+    const grow = Math.min(frames, this.adapt!.headroom());
+    this.stretch += grow;
+    this.adapt!.grew(grow);
     return 'late';
   }
 
@@ -248,9 +321,42 @@ export class JitterBuffer {
     for (let i = 0; i < this.frame; i++) this.filled[(ts + i) & mask] = 0;
   }
 
+  /** Adaptive, buffer dry: conceal without advancing, waiting for the frame that is due. */
+  private hold(out: Uint8Array): PopResult {
+    this.holdRun++;
+    return this.concealMidStream(out);
+  }
+
+  private concealMidStream(out: Uint8Array): PopResult {
+    this.counters.concealed++;
+    this.conceal(out);
+    return 'concealed';
+  }
+
+  /**
+   * Adaptive: the slow shrink of the target, and a quick catch-up when a
+   * burst (the peer's or our own event loop stalled) left audio queued far
+   * beyond the target — two pops in a row more than 2 frames over it drop a
+   * frame per pop until it is back.
+   */
+  private trimDelay(): void {
+    const spare = tsDelta(this.newestEndTs, this.playoutTs) / this.frame - 1;
+    const excess = spare > this.adapt!.target + 2;
+    this.excessRun = excess ? this.excessRun + 1 : 0;
+    if (this.adapt!.shouldShrink(spare) || this.excessRun >= 2) this.dropOneFrame();
+  }
+
+  /** Adaptive shrink: skip the oldest frame (one frame less of delay). */
+  private dropOneFrame(): void {
+    this.clearFrameFlags(this.playoutTs);
+    this.playoutTs = (this.playoutTs + this.frame) >>> 0;
+    this.counters.shrunk++;
+  }
+
   /** Buffer dry: conceal now, and let the next packet restart playout with a cushion. */
   private underrun(out: Uint8Array): PopResult {
     this.started = false;
+    this.holdRun = 0; // a pause, not lateness: no growth
     this.counters.concealed++;
     this.conceal(out);
     return 'concealed';
