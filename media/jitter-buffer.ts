@@ -76,6 +76,7 @@ export interface JitterBufferStats {
 const SEQ_WINDOW = 512;
 const LATE_RUN_RESET = 10; // this many late packets in a row: the peer's timestamps jumped back
 const RING_FRAMES = 64;
+const EXCESS_POPS = 25; // adaptive: 500 ms of audio queued > 2 frames over the target before catching up
 const HOLD_FRAMES = 3; // adaptive: wait this long for a missing frame before treating the silence as a pause
 
 export class JitterBuffer {
@@ -334,16 +335,19 @@ export class JitterBuffer {
   }
 
   /**
-   * Adaptive: the slow shrink of the target, and a quick catch-up when a
-   * burst (the peer's or our own event loop stalled) left audio queued far
-   * beyond the target — two pops in a row more than 2 frames over it drop a
-   * frame per pop until it is back.
+   * Adaptive: the slow shrink of the target, and a catch-up when a burst
+   * (the peer's or our own event loop stalled) left audio queued well beyond
+   * the target for a while — EXCESS_POPS pops in a row more than 2 frames
+   * over it drop a frame, then one every other pop until it is back. Not at
+   * once: on a link that stalls, the queued burst is what absorbs the next
+   * stall.
    */
   private trimDelay(): void {
     const spare = tsDelta(this.newestEndTs, this.playoutTs) / this.frame - 1;
     const excess = spare > this.adapt!.target + 2;
     this.excessRun = excess ? this.excessRun + 1 : 0;
-    if (this.adapt!.shouldShrink(spare) || this.excessRun >= 2) this.dropOneFrame();
+    const catchUp = this.excessRun >= EXCESS_POPS && (this.excessRun - EXCESS_POPS) % 2 === 0;
+    if (this.adapt!.shouldShrink(spare) || catchUp) this.dropOneFrame();
   }
 
   /** Adaptive shrink: skip the oldest frame (one frame less of delay). */
