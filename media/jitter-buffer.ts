@@ -29,9 +29,11 @@
  * many concealed frames as it was late. It shrinks slowly, by dropping one
  * frame when a whole window of pops had spare audio.
  */
-import { g711Decoder, g711Encoder, g711Silence, type G711Law } from './g711.js';
+import { FrameConcealer } from './frame-concealer.js';
+import type { G711Law } from './g711.js';
 import { JitterAdaptation } from './jitter-adaptation.js';
-import { seqDelta, tsDelta } from './rtp-packet.js';
+import { SeqTracker } from './jitter-seq.js';
+import { tsDelta } from './rtp-packet.js';
 
 export interface JitterBufferOptions {
   law: G711Law;
@@ -73,7 +75,6 @@ export interface JitterBufferStats {
   jitterMs: number;
 }
 
-const SEQ_WINDOW = 512;
 const LATE_RUN_RESET = 10; // this many late packets in a row: the peer's timestamps jumped back
 const RING_FRAMES = 64;
 const EXCESS_POPS = 25; // adaptive: 500 ms of audio queued > 2 frames over the target before catching up
@@ -86,20 +87,15 @@ export class JitterBuffer {
   private readonly ringMask: number;
   private readonly ring: Uint8Array;
   private readonly filled: Uint8Array;
-  private readonly seen = new Int32Array(SEQ_WINDOW).fill(-1);
-  private readonly last: Uint8Array;
-  private readonly pcm: Int16Array;
+  private readonly seqs = new SeqTracker();
+  private readonly concealer: FrameConcealer;
   private readonly silence: number;
-  private readonly decode: ReturnType<typeof g711Decoder>;
-  private readonly encode: ReturnType<typeof g711Encoder>;
   private started = false;
   /** Playout has begun: from now on every tick yields a frame. */
   private played = false;
   private priming = 0;
   private playoutTs = 0;
   private newestEndTs = 0;
-  private haveLast = false;
-  private concealRun = 0;
   private lateRun = 0;
   private readonly adapt: JitterAdaptation | undefined;
   /** Adaptive: ticks waited at an empty buffer, concealed frames to insert, mid-stream concealed frames in a row. */
@@ -108,9 +104,6 @@ export class JitterBuffer {
   private midConcealRun = 0;
   private excessRun = 0;
   private lastPushTs = 0;
-  private extBaseSeq = 0;
-  private extMaxSeq = 0;
-  private uniqueReceived = 0;
   private readonly counters = { received: 0, duplicate: 0, late: 0, concealed: 0, overflowDropped: 0, resets: 0, recovered: 0, shrunk: 0 };
 
   constructor(opts: JitterBufferOptions) {
@@ -125,17 +118,13 @@ export class JitterBuffer {
     this.ringMask = size - 1;
     this.ring = new Uint8Array(size);
     this.filled = new Uint8Array(size);
-    this.last = new Uint8Array(this.frame);
-    this.pcm = new Int16Array(this.frame);
-    this.silence = g711Silence(opts.law);
-    this.decode = g711Decoder(opts.law);
-    this.encode = g711Encoder(opts.law);
+    this.concealer = new FrameConcealer(opts.law, this.frame);
+    this.silence = this.concealer.silence;
     if (opts.adaptive) this.adapt = new JitterAdaptation(this.delayFrames, maxFrames - 1, (this.frame * 1000) / 8000);
   }
 
   get stats(): JitterBufferStats {
-    const expected = this.extMaxSeq - this.extBaseSeq + 1;
-    const lost = this.uniqueReceived === 0 ? 0 : Math.max(0, expected - this.uniqueReceived);
+    const lost = this.seqs.lost;
     const targetFrames = this.adapt?.target ?? this.delayFrames;
     return { ...this.counters, lost, targetFrames, jitterMs: this.adapt?.jitterMs ?? 0 };
   }
@@ -149,8 +138,7 @@ export class JitterBuffer {
   reset(): void {
     this.started = false;
     this.filled.fill(0);
-    this.seen.fill(-1);
-    this.uniqueReceived = 0;
+    this.seqs.reset();
     this.lateRun = 0;
     this.adapt?.resetArrivals();
   }
@@ -160,7 +148,7 @@ export class JitterBuffer {
    * its sequence number is not a loss.
    */
   noteOtherPacket(seq: number): void {
-    if (this.uniqueReceived > 0 && this.seen[seq & (SEQ_WINDOW - 1)] !== seq) this.noteSeq(seq);
+    if (this.seqs.unique > 0 && !this.seqs.has(seq)) this.seqs.note(seq);
   }
 
   /**
@@ -168,12 +156,12 @@ export class JitterBuffer {
    * caller). `arrivalMs` feeds the adaptive mode's jitter estimate.
    */
   push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs?: number): PushResult {
-    if (this.seen[seq & (SEQ_WINDOW - 1)] === seq) {
+    if (this.seqs.has(seq)) {
       this.counters.duplicate++;
       return 'duplicate';
     }
     if (this.adapt && arrivalMs !== undefined) {
-      this.adapt.onArrival(arrivalMs, this.uniqueReceived === 0 ? 0 : tsDelta(timestamp, this.lastPushTs) / 8);
+      this.adapt.onArrival(arrivalMs, this.seqs.unique === 0 ? 0 : tsDelta(timestamp, this.lastPushTs) / 8);
       this.lastPushTs = timestamp;
     }
     if (!this.started) return this.startAt(seq, timestamp, payload);
@@ -215,15 +203,13 @@ export class JitterBuffer {
       this.holdRun = 0;
     }
     if (got === this.frame) {
-      this.last.set(out);
-      this.haveLast = true;
-      this.concealRun = 0;
+      this.concealer.played(out);
     }
     return 'audio'; // a partial frame has its gaps filled with silence
   }
 
   private startAt(seq: number, timestamp: number, payload: Uint8Array): PushResult {
-    const restart = this.started || this.uniqueReceived > 0;
+    const restart = this.started || this.seqs.unique > 0;
     if (restart) this.counters.resets++;
     this.filled.fill(0);
     this.started = true;
@@ -231,7 +217,7 @@ export class JitterBuffer {
     this.holdRun = this.stretch = this.midConcealRun = 0;
     this.playoutTs = timestamp;
     this.newestEndTs = timestamp;
-    if (this.uniqueReceived === 0) this.extBaseSeq = this.extMaxSeq = seq;
+    this.seqs.start(seq);
     this.accept(seq, timestamp, payload);
     return restart ? 'reset' : 'ok';
   }
@@ -239,11 +225,11 @@ export class JitterBuffer {
   private onLate(seq: number, timestamp: number, payload: Uint8Array): PushResult {
     this.counters.late++;
     if (++this.lateRun >= LATE_RUN_RESET) {
-      this.noteSeq(seq);
+      this.seqs.note(seq);
       return this.startAt(seq, timestamp, payload);
     }
     if (this.adapt) return this.adaptToLate(seq, timestamp, payload);
-    this.noteSeq(seq);
+    this.seqs.note(seq);
     return 'late';
   }
 
@@ -260,7 +246,7 @@ export class JitterBuffer {
       this.adapt!.grew(frames);
       return 'ok';
     }
-    this.noteSeq(seq);
+    this.seqs.note(seq);
     const grow = Math.min(frames, this.adapt!.headroom());
     this.stretch += grow;
     this.adapt!.grew(grow);
@@ -269,7 +255,7 @@ export class JitterBuffer {
 
   private accept(seq: number, timestamp: number, payload: Uint8Array): void {
     this.counters.received++;
-    this.noteSeq(seq);
+    this.seqs.note(seq);
     const mask = this.ringMask;
     const start = timestamp & mask;
     const n = Math.min(payload.length, mask + 1);
@@ -282,15 +268,6 @@ export class JitterBuffer {
     }
     const end = (timestamp + n) >>> 0;
     if (tsDelta(end, this.newestEndTs) > 0) this.newestEndTs = end;
-  }
-
-  /** A.1-style extended sequence tracking for the loss count. */
-  private noteSeq(seq: number): void {
-    this.seen[seq & (SEQ_WINDOW - 1)] = seq;
-    this.uniqueReceived++;
-    const d = seqDelta(seq, this.extMaxSeq & 0xffff);
-    if (d > 0) this.extMaxSeq += d;
-    else if (this.extMaxSeq + d < this.extBaseSeq) this.extBaseSeq = this.extMaxSeq + d;
   }
 
   /** Skip the oldest audio while the newest is more than the bound ahead. */
@@ -373,13 +350,6 @@ export class JitterBuffer {
   }
 
   private conceal(out: Uint8Array): void {
-    this.concealRun++;
-    if (this.concealRun === 1 && this.haveLast) {
-      this.decode(this.last, this.pcm, this.frame);
-      for (let i = 0; i < this.frame; i++) this.pcm[i] = this.pcm[i]! >> 1; // −6 dB
-      this.encode(this.pcm, out, this.frame);
-    } else {
-      out.fill(this.silence, 0, this.frame);
-    }
+    this.concealer.conceal(out);
   }
 }
