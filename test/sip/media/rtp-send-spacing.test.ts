@@ -62,11 +62,18 @@ describe('RTP send spacing on loopback (real UDP)', () => {
       console.log(`first tick +${late} ms: ${packets.length} packets, spacing p50 ${q(ps, 0.5).toFixed(2)} ms, p1 ${q(ps, 0.01).toFixed(2)}, `
         + `p99 ${q(ps, 0.99).toFixed(2)}, pairs ${pairs} (stalls ${stallEnds.length}) | clock ticks p1 ${q(ts, 0.01).toFixed(2)}, p99 ${q(ts, 0.99).toFixed(2)}, pairs ${tickPairs}`);
       expect(packets.length).toBeGreaterThan(60);
-      expect(Math.abs(q(ps, 0.5) - 20)).toBeLessThan(1.5);
-      expect(pairs).toBeLessThanOrEqual(tickPairs);
-      // Steady ticks (p99 within ±4 ms): the ±5 ms requirement. A stalling machine: the ticks' own
-      // deviation, plus 10 ms for the peer's receive timestamps (same stalled thread).
-      expect(dev(ps)).toBeLessThanOrEqual(dev(ts) <= 4 ? 5 : dev(ts) + 10);
+      expect(Math.abs(q(ps, 0.5) - 20)).toBeLessThan(dev(ts) <= 4 ? 1.5 : 3); // catch-ups after stalls pull the median
+      if (dev(ts) <= 4) {
+        // Steady ticks (p99 within ±4 ms): the requirement itself.
+        expect(pairs).toBe(0);
+        expect(dev(ps)).toBeLessThanOrEqual(5);
+      } else {
+        // A stalling machine: no more pairs than the ticks had plus one catch-up per stall (the old
+        // first-tick anchoring sent every other packet as a pair), spacing as steady as the ticks
+        // allow, plus 10 ms for the peer's receive timestamps (same stalled thread).
+        expect(pairs).toBeLessThanOrEqual(tickPairs + stallEnds.length);
+        expect(dev(ps)).toBeLessThanOrEqual(dev(ts) + 10);
+      }
     }
   });
 });
