@@ -10,6 +10,9 @@ import type { CallSession } from './call/call-session.js';
 import { sharedMediaClock } from '../sip/media/media-clock.js';
 import { CallEvents } from './calls/call-events.js';
 import { CallLog } from './calls/call-log.js';
+import { CallLifecycle } from './calls/call-lifecycle.js';
+import { SharedDialPacer } from './calls/dial-pacer.js';
+import { systemClock } from './campaigns/clock.js';
 import { startCampaignEngine, type CampaignEngine } from './campaigns/engine.js';
 import { campaignRoutes } from './campaigns/http/campaign-routes.js';
 import { requireApiToken } from './http/api-auth.js';
@@ -77,7 +80,11 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const clock = sharedMediaClock;
   const events = new EventEmitter();
   const callEvents = new CallEvents();
-  const callLog = new CallLog(store, log);
+  const instanceId = config.campaigns.instanceId;
+  const callLog = new CallLog(store, log, instanceId);
+  const lifecycle = new CallLifecycle({ store, events: callEvents, instanceId, log });
+  // CALLS_PER_SECOND is the account's: every instance takes its dial slots from one ledger row.
+  const pacer = new SharedDialPacer(store.database.db, store.database.dialect, config.campaigns.callsPerSecond, systemClock);
   const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
   const policies = new PolicyResolver(config, tts, log);
@@ -86,7 +93,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const prefetchFor = (encoding: 'ulaw' | 'alaw') => async (b: BroadcastSettings): Promise<void> => {
     for (const text of [b.message, b.voicemail_message]) if (text) await tts.prefetch(text, { encoding, voiceId: b.voice_id });
   };
-  const twilioDialer = new TwilioDialer({ config, store, rest, events: callEvents, log, prefetchBroadcast: prefetchFor('ulaw') });
+  const twilioDialer = new TwilioDialer({ config, store, rest, log, instanceId, pacer, retry: config.dialRetry, prefetchBroadcast: prefetchFor('ulaw') });
   const transfers = new TwilioTransfers({ config, store, log });
   const sip = config.sip.drachtio
     ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf })
@@ -94,7 +101,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
   const dialer: OutboundDialer = sipOutbound
     ? new SipDialer({
-      sip, store, events: callEvents, registry, log, fromNumber: config.twilio.fromNumber,
+      sip, store, events: callEvents, registry, log, fromNumber: config.twilio.fromNumber, instanceId,
       onEnded: (s) => onEnded(s), onBroadcastEnded: (s, o) => onBroadcastEnded(s, o), prefetchBroadcast: prefetchFor(sip.outboundLaw),
     })
     : twilioDialer;
@@ -137,7 +144,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.post(STREAM_ENDED_PATH, auth, (req, res) => {
     res.type('text/xml').send(afterStream.take(String((req.body as Record<string, unknown>)?.CallSid ?? '')));
   });
-  app.use(outboundRoutes({ config, store, registry, events: callEvents, log, auth }));
+  app.use(outboundRoutes({ config, store, registry, lifecycle, log, auth }));
   app.use(transferRoutes(transfers, auth));
   wsApp.app.ws(STREAM_PATH, (ws) => {
     if (closing) return ws.close(1001, 'shutting down');
@@ -149,6 +156,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
         if (start.customParameters.mode === 'broadcast') {
           const broadcast = createTwilioBroadcastSession(leg, start, legLog, { ...deps, tts, registry, onBroadcastEnded });
           registry.add(broadcast);
+          void callLog.attached(broadcast.id, broadcast.startedAt);
           return broadcast.start();
         }
         const session = createTwilioCallSession(leg, start, legLog, deps);
