@@ -188,6 +188,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       // Twilio: `canceled` ends a call still queued or ringing, `completed` one in progress (§3.4).
       const status = call.answeredAt === null ? 'canceled' : 'completed';
       await rest.calls(call.providerCallId).update(message && call.answeredAt !== null ? { twiml: sayTwiml(message) } : { status });
+      // Not held by a session anywhere: the API's hang-up is the reason; Twilio's final status lands beside it.
+      await store.calls.end(call.id, { reason: 'api-hangup', unlessHeld: true });
       return true;
     },
   }));

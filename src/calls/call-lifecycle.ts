@@ -11,13 +11,14 @@ import type { CallEvents } from './call-events.js';
  * conditional UPDATE, whether the fact moves the record forward.
  *
  * The final event of a call is published from exactly one place: the store's
- * after-end notification, which only the writer that won the end receives.
+ * settled notification (ended, and the provider's final status known), which
+ * only the writer that completed both receives.
  */
 export class CallLifecycle {
   private readonly unsubscribe: () => void;
 
   constructor(private readonly deps: { store: Store; events: CallEvents; instanceId: string; log: Logger }) {
-    this.unsubscribe = deps.store.calls.afterEnd((ended) => this.publishEnd(ended));
+    this.unsubscribe = deps.store.calls.afterSettled((settled) => this.publishEnd(settled));
   }
 
   get instanceId(): string {

@@ -61,7 +61,8 @@ export function callsRoutes(deps: CallsRouteDeps): Router {
     if (live) return void res.json(live.describe(true));
     const stored = (await deps.store.calls.get(req.params.id)) ?? (await deps.store.calls.getByProviderCallId('twilio', req.params.id));
     if (!stored) throw new BridgeError('not-found', `no call ${req.params.id}`, 404);
-    res.json({ ...stored, state: 'ended' });
+    // The record's own state machine: queued, ringing, in-progress (held elsewhere) or ended.
+    res.json(stored);
   });
   return router;
 }
@@ -120,8 +121,8 @@ export function liveControlRoutes(deps: LiveControlDeps): Router {
       return void res.status(202).json({ id: req.params.id, state: 'ending' });
     }
     if (b.message) deps.sayAfterStream(s, b.message);
-    if (s instanceof CallSession) s.endAfterPlayback('agent-ended', 'hung up through the API', false);
-    else void s.end('agent-ended', 'hung up through the API');
+    if (s instanceof CallSession) s.endAfterPlayback('api-hangup', 'hung up through the API', false);
+    else void s.end('api-hangup', 'hung up through the API');
     res.status(202).json({ id: s.id, state: 'ending' });
   });
   router.post('/calls/:id/message', (req, res) => {

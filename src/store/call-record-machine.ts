@@ -104,15 +104,27 @@ export async function attachCallRecord(db: Kysely<Database>, id: string, instanc
   return r.numUpdatedRows > 0n;
 }
 
-/** The provider's final status, kept beside our end reason (set once; allowed after the end). */
-export async function recordProviderStatus(db: Kysely<Database>, id: string, status: FinalCallStatus): Promise<boolean> {
-  const r = await db
+/** The provider's final status, kept beside our end reason (set once; allowed after the end). Returns the row if it changed. */
+export async function recordProviderStatus(db: Kysely<Database>, id: string, status: FinalCallStatus): Promise<CallRow | undefined> {
+  return db
     .updateTable('calls')
     .set({ provider_status: status, status: sql<FinalCallStatus>`case when state = 'ended' then ${status} else status end` })
     .where('id', '=', id)
     .where('provider_status', 'is', null)
+    .returningAll()
     .executeTakeFirst();
-  return r.numUpdatedRows > 0n;
+}
+
+/**
+ * Settled: ended, and the provider has said its last word (or never will: SIP
+ * calls we terminate ourselves, dials that never got a CallSid). The end and
+ * the provider's final status are two conditional UPDATEs on one row, so they
+ * serialise on it and exactly one of them sees both: that one settles it.
+ * Campaign outcomes wait for this, so a recipient is not freed (and its
+ * concurrency slot reused) while the provider still counts the call.
+ */
+export function isSettled(row: CallRow): boolean {
+  return row.state === 'ended' && (row.provider_status !== null || row.provider !== 'twilio' || row.provider_call_id === null);
 }
 
 /** The answering-machine result (set once; async AMD may arrive after the end). */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import {
-  advanceCallRecord, attachCallRecord, endCallRecord, recordAnsweredBy, recordProviderCallId, recordProviderStatus,
+  advanceCallRecord, attachCallRecord, endCallRecord, isSettled, recordAnsweredBy, recordProviderCallId, recordProviderStatus,
   type CallEnd, type CallEndHook,
 } from './call-record-machine.js';
 import type { StoreContext } from './context.js';
@@ -78,6 +78,7 @@ export class CallRecords {
   private readonly now: () => number;
   private readonly endHooks: CallEndHook[] = [];
   private readonly endListeners = new Set<(ended: CallRecord) => void>();
+  private readonly settledListeners = new Set<(settled: CallRecord) => void>();
 
   constructor(ctx: StoreContext) {
     this.db = ctx.db;
@@ -88,6 +89,12 @@ export class CallRecords {
   afterEnd(listener: (ended: CallRecord) => void): () => void {
     this.endListeners.add(listener);
     return () => void this.endListeners.delete(listener);
+  }
+
+  /** Told once per call when it is settled: ended and the provider's final status known (or not expected). */
+  afterSettled(listener: (settled: CallRecord) => void): () => void {
+    this.settledListeners.add(listener);
+    return () => void this.settledListeners.delete(listener);
   }
 
   /** Work that must commit in the same transaction that ends a call (e.g. a webhook outbox). */
@@ -141,7 +148,9 @@ export class CallRecords {
   }
 
   async setProviderStatus(id: string, status: FinalCallStatus): Promise<boolean> {
-    return recordProviderStatus(this.db, id, status);
+    const row = await recordProviderStatus(this.db, id, status);
+    if (row && isSettled(row)) this.tell(this.settledListeners, toCallRecord(row));
+    return row !== undefined;
   }
 
   async setAnsweredBy(id: string, answeredBy: string): Promise<boolean> {
@@ -157,8 +166,13 @@ export class CallRecords {
     const row = await endCallRecord(this.db, id, end, this.now(), this.endHooks);
     if (!row) return undefined;
     const ended = toCallRecord(row);
-    for (const listener of this.endListeners) listener(ended);
+    this.tell(this.endListeners, ended);
+    if (isSettled(row)) this.tell(this.settledListeners, ended);
     return ended;
+  }
+
+  private tell(listeners: Set<(r: CallRecord) => void>, record: CallRecord): void {
+    for (const listener of listeners) listener(record);
   }
 
   async end(id: string, end: CallEnd): Promise<boolean> {
