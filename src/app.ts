@@ -12,6 +12,8 @@ import { CallEvents } from './calls/call-events.js';
 import { CallLog } from './calls/call-log.js';
 import { CallLifecycle } from './calls/call-lifecycle.js';
 import { SharedDialPacer } from './calls/dial-pacer.js';
+import { InstanceHeartbeat } from './calls/instance-heartbeat.js';
+import { reconcileCallRecords, type RecordProvider, type RecordReconcileReport } from './calls/record-reconciler.js';
 import { systemClock } from './campaigns/clock.js';
 import { startCampaignEngine, type CampaignEngine } from './campaigns/engine.js';
 import { campaignRoutes } from './campaigns/http/campaign-routes.js';
@@ -58,6 +60,8 @@ export interface Bridge {
   readonly callEvents: CallEvents;
   /** Emits `call-ended` (session) once per call, after its teardown. */
   readonly events: EventEmitter;
+  /** What start-up found of the call records the previous run left open. */
+  readonly reconciledRecords: RecordReconcileReport | undefined;
   /** The campaign engine, once `listen()` has started it. */
   readonly campaigns: CampaignEngine | undefined;
   /** Listens, then reconciles and starts campaign dispatching. */
@@ -107,6 +111,15 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     : twilioDialer;
   const lookup = sipOutbound ? new StoreCallLookup(store, registry) : new TwilioCallLookup(rest, store);
   let campaigns: CampaignEngine | undefined;
+  let reconciledRecords: RecordReconcileReport | undefined;
+  const heartbeat = new InstanceHeartbeat(store.database.db, instanceId, config.instances.heartbeatMs);
+  const recordProvider: RecordProvider = {
+    fetch: async (sid) => {
+      const c = await rest.calls(sid).fetch();
+      return { status: c.status, answeredBy: c.answeredBy, endTime: c.endTime };
+    },
+    hangup: async (sid, status) => void (await rest.calls(sid).update({ status })),
+  };
   let campaignRouter: express.Router | undefined;
   const signatures: SignatureSettings = { publicUrl: config.publicUrl, authToken: config.twilio.authToken, validate: config.twilio.validateSignatures };
   let closing = false;
@@ -206,6 +219,9 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     get campaigns() {
       return campaigns;
     },
+    get reconciledRecords() {
+      return reconciledRecords;
+    },
     listen: async () => {
       const address = await new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
@@ -213,7 +229,11 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       });
       // Spoken prompts are ready before campaigns dial; a TTS failure is logged, never fatal.
       await policies.warmUp();
+      const crashedAt = (await heartbeat.start()) ?? Date.now();
       campaigns = await startCampaignEngine({
+        beforeReconcile: async () => {
+          reconciledRecords = await reconcileCallRecords({ store, instanceId, provider: sipOutbound ? undefined : recordProvider, crashedAt, log });
+        },
         store, events: callEvents, dialer, lookup, control: lookup, log,
         instanceId: config.campaigns.instanceId, maxConcurrentCalls: config.limits.maxConcurrentCalls,
         concurrencyShare: config.campaigns.concurrencyShare, callsPerSecond: config.campaigns.callsPerSecond,
@@ -226,7 +246,9 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     },
     close: async (graceMs = 0) => {
       closing = true;
+      heartbeat.stop();
       await campaigns?.stop();
+      lifecycle.stop();
       tts.close();
       sip?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
