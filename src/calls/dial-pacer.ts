@@ -5,8 +5,8 @@ import type { Database } from '../store/schema.js';
 
 /** Gate before every provider dial (REST create), whatever asked for it: campaigns, the API, retries. */
 export interface DialPacer {
-  /** Resolves when this process may send one dial now. */
-  next(signal?: AbortSignal): Promise<void>;
+  /** Resolves when this process may send one dial now, with the slot's time (epoch ms on the ledger's clock). */
+  next(signal?: AbortSignal): Promise<number>;
 }
 
 const ACCOUNT_ROW = 'account';
@@ -27,7 +27,7 @@ const ACCOUNT_ROW = 'account';
  */
 export class SharedDialPacer implements DialPacer {
   private readonly intervalMs: number;
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<unknown> = Promise.resolve();
   private ready: Promise<void> | undefined;
 
   constructor(
@@ -42,40 +42,42 @@ export class SharedDialPacer implements DialPacer {
   }
 
   /** One waiter per process polls the ledger at a time; the others queue behind it in order. */
-  next(signal?: AbortSignal): Promise<void> {
+  next(signal?: AbortSignal): Promise<number> {
     const turn = this.chain.then(() => this.acquire(signal));
     this.chain = turn.catch(() => undefined);
     return turn;
   }
 
-  private async acquire(signal?: AbortSignal): Promise<void> {
+  private async acquire(signal?: AbortSignal): Promise<number> {
     this.ready ??= this.ensureRow();
     await this.ready;
     for (;;) {
       if (signal?.aborted) throw new Error('dial pacing aborted');
-      const waitMs = await this.tryTake();
-      if (waitMs === 0) return;
+      const taken = await this.tryTake();
+      if ('slot' in taken) return taken.slot;
+      const waitMs = taken.waitMs;
       // A little jitter so instances waiting for the same slot do not all ask at the same instant.
       await this.clock.sleep(waitMs + Math.floor(this.random() * 3), signal);
     }
   }
 
-  /** 0 when the slot was taken, else how long until the next one is free. */
-  private async tryTake(): Promise<number> {
+  /** The slot's time when taken, else how long until the next one is free. */
+  private async tryTake(): Promise<{ slot: number } | { waitMs: number }> {
     const now = this.nowExpr();
     const taken = await this.db
       .updateTable('dial_pacing')
       .set({ last_at: now })
       .where('id', '=', ACCOUNT_ROW)
       .where('last_at', '<=', sql<number>`${now} - ${this.intervalMs}`)
+      .returning('last_at')
       .executeTakeFirst();
-    if (taken.numUpdatedRows > 0n) return 0;
+    if (taken) return { slot: Number(taken.last_at) };
     const row = await this.db
       .selectFrom('dial_pacing')
       .select(['last_at', now.as('now')])
       .where('id', '=', ACCOUNT_ROW)
       .executeTakeFirstOrThrow();
-    return Math.max(1, Number(row.last_at) + this.intervalMs - Number(row.now));
+    return { waitMs: Math.max(1, Number(row.last_at) + this.intervalMs - Number(row.now)) };
   }
 
   private nowExpr() {
