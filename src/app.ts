@@ -13,6 +13,9 @@ import { CallLog } from './calls/call-log.js';
 import { CallLifecycle } from './calls/call-lifecycle.js';
 import { SharedDialPacer } from './calls/dial-pacer.js';
 import { InstanceHeartbeat } from './calls/instance-heartbeat.js';
+import { PgControlForwarder } from './calls/control-forwarder.js';
+import { runLocalControl } from './http/live-control.js';
+import type { LiveCall } from './call/live-call.js';
 import { reconcileCallRecords, type RecordProvider, type RecordReconcileReport } from './calls/record-reconciler.js';
 import { systemClock } from './campaigns/clock.js';
 import { startCampaignEngine, type CampaignEngine } from './campaigns/engine.js';
@@ -191,9 +194,18 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const api = express.Router();
   api.use(requireApiToken(config.apiToken), express.json({ limit: '1mb' }));
   api.use(callsRoutes({ config, store, registry, dialer }));
+  const sayAfterStream = (s: LiveCall, message: string): void => afterStream.set(s.leg.providerCallId, sayTwiml(message));
+  // Several instances share PostgreSQL: control for a call held elsewhere is forwarded to its holder.
+  const { connection } = store.database;
+  const forwarder = store.database.dialect === 'postgres' && connection
+    ? new PgControlForwarder({
+      db: store.database.db, connection, instanceId, log, timeoutMs: config.instances.controlForwardTimeoutMs,
+      local: (req) => runLocalControl({ registry, sayAfterStream }, req),
+    })
+    : undefined;
   api.use(liveControlRoutes({
-    registry,
-    sayAfterStream: (s, message) => afterStream.set(s.leg.providerCallId, sayTwiml(message)),
+    registry, store, instanceId, sayAfterStream,
+    forward: forwarder && ((target, req) => forwarder.forward(target, req)),
     hangupElsewhere: async (id, message) => {
       const call = (await store.calls.get(id)) ?? (await store.calls.getByProviderCallId('twilio', id));
       if (!call?.providerCallId || call.endedAt !== null || call.provider !== 'twilio') return false;
@@ -230,6 +242,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       // Spoken prompts are ready before campaigns dial; a TTS failure is logged, never fatal.
       await policies.warmUp();
       const crashedAt = (await heartbeat.start()) ?? Date.now();
+      await forwarder?.start();
       campaigns = await startCampaignEngine({
         beforeReconcile: async () => {
           reconciledRecords = await reconcileCallRecords({ store, instanceId, provider: sipOutbound ? undefined : recordProvider, crashedAt, log });
@@ -247,6 +260,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     close: async (graceMs = 0) => {
       closing = true;
       heartbeat.stop();
+      await forwarder?.stop();
       await campaigns?.stop();
       lifecycle.stop();
       tts.close();
