@@ -89,7 +89,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const callEvents = new CallEvents();
   const instanceId = config.campaigns.instanceId;
   const callLog = new CallLog(store, log, instanceId);
-  const lifecycle = new CallLifecycle({ store, events: callEvents, instanceId, log });
+  const lifecycle = new CallLifecycle({ store, events: callEvents, log });
   // CALLS_PER_SECOND is the account's: every instance takes its dial slots from one ledger row.
   const pacer = new SharedDialPacer(store.database.db, store.database.dialect, config.campaigns.callsPerSecond, systemClock);
   const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });

@@ -1,4 +1,3 @@
-import type { EndReason } from '../call/end-reason.js';
 import { isEndReason } from '../call/end-reason.js';
 import type { Logger } from '../logger.js';
 import type { CallRecord, FinalCallStatus, Store } from '../store/index.js';
@@ -17,12 +16,8 @@ import type { CallEvents } from './call-events.js';
 export class CallLifecycle {
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly deps: { store: Store; events: CallEvents; instanceId: string; log: Logger }) {
+  constructor(private readonly deps: { store: Store; events: CallEvents; log: Logger }) {
     this.unsubscribe = deps.store.calls.afterSettled((settled) => this.publishEnd(settled));
-  }
-
-  get instanceId(): string {
-    return this.deps.instanceId;
   }
 
   stop(): void {
@@ -52,16 +47,6 @@ export class CallLifecycle {
     if (answeredBy) await this.deps.store.calls.setAnsweredBy(call.id, answeredBy);
     await this.deps.store.calls.setProviderStatus(call.id, status);
     await this.deps.store.calls.finish(call.id, { reason: 'provider-ended', providerStatus: status, unlessHeld: true });
-  }
-
-  /** A media session for the call started here. */
-  async attached(callId: string, at?: number): Promise<boolean> {
-    return this.deps.store.calls.attach(callId, this.deps.instanceId, at);
-  }
-
-  /** The session ended with its own reason. */
-  async sessionEnded(callId: string, reason: EndReason, extra: { transcript?: unknown[]; at?: number } = {}): Promise<boolean> {
-    return this.deps.store.calls.end(callId, { reason, ...extra });
   }
 
   private publishEnd(ended: CallRecord): void {
