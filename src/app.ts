@@ -21,6 +21,10 @@ import { systemClock } from './campaigns/clock.js';
 import { startCampaignEngine, type CampaignEngine } from './campaigns/engine.js';
 import { campaignRoutes } from './campaigns/http/campaign-routes.js';
 import { requireApiToken } from './http/api-auth.js';
+import { guardApi, notFoundJson } from './http/api-guard.js';
+import { EventStream } from './http/event-stream.js';
+import { SessionStore } from './ui/sessions.js';
+import { uiRoutes } from './ui/ui-routes.js';
 import { callsRoutes, liveControlRoutes } from './http/calls-routes.js';
 import { apiErrorHandler } from './http/errors.js';
 import type { Logger } from './logger.js';
@@ -191,8 +195,14 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  // The dashboard signs in with API_TOKEN; its session cookie then opens the same API.
+  const sessions = new SessionStore(config.ui.sessionTtlSeconds * 1000);
+  app.use(uiRoutes({ apiToken: config.apiToken, sessions, sessionTtlSeconds: config.ui.sessionTtlSeconds, secureCookie: config.publicUrl.startsWith('https:'), log }));
+  app.use(guardApi(requireApiToken(config.apiToken, sessions)));
+  const eventStream = new EventStream({ registry, callEvents, campaigns: () => campaigns?.service, log });
+  app.use(eventStream.router());
   const api = express.Router();
-  api.use(requireApiToken(config.apiToken), express.json({ limit: '1mb' }));
+  api.use(express.json({ limit: '1mb' }));
   api.use(callsRoutes({ config, store, registry, dialer }));
   const sayAfterStream = (s: LiveCall, message: string): void => afterStream.set(s.leg.providerCallId, sayTwiml(message));
   // Several instances share PostgreSQL: control for a call held elsewhere is forwarded to its holder.
@@ -219,11 +229,9 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     },
   }));
   app.use(api);
-  const campaignApi = express.Router();
-  campaignApi.use(requireApiToken(config.apiToken));
   // The campaign routes exist once the engine has started (listen()).
-  campaignApi.use((req, res, next) => (campaignRouter ? campaignRouter(req, res, next) : next()));
-  app.use(campaignApi);
+  app.use((req, res, next) => (campaignRouter ? campaignRouter(req, res, next) : next()));
+  app.use(notFoundJson);
   app.use(apiErrorHandler(log));
 
   return {
@@ -261,6 +269,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       closing = true;
       heartbeat.stop();
       await forwarder?.stop();
+      eventStream.close();
       await campaigns?.stop();
       lifecycle.stop();
       tts.close();
