@@ -40,6 +40,10 @@ export interface Config {
   shutdownGraceMs: number;
   /** Outbound campaigns: their share of maxConcurrentCalls, dial rate, number region, this process's id. */
   campaigns: { concurrencyShare: number; callsPerSecond: number; defaultRegion?: string; instanceId: string };
+  /** Transient dial errors (429, 5xx, network): retries with exponential backoff and full jitter, no attempt used. */
+  dialRetry: { attempts: number; baseMs: number; maxMs: number };
+  /** Instances: heartbeat period (crash time after SIGKILL) and how long a forwarded live-control request may take. */
+  instances: { heartbeatMs: number; controlForwardTimeoutMs: number };
   /** Text-to-speech for broadcast messages: engine, voice, cache. */
   tts: TtsConfig;
   sip: SipConfig;
@@ -143,6 +147,8 @@ function toConfig(e: Env): Omit<Config, 'agents' | 'sip'> {
       defaultRegion: e.DEFAULT_REGION,
       instanceId: e.INSTANCE_ID ?? hostname(),
     },
+    dialRetry: { attempts: e.DIAL_RETRY_ATTEMPTS, baseMs: e.DIAL_RETRY_BASE_MS, maxMs: e.DIAL_RETRY_MAX_MS },
+    instances: { heartbeatMs: e.INSTANCE_HEARTBEAT_MS, controlForwardTimeoutMs: e.CONTROL_FORWARD_TIMEOUT_MS },
     tts: ttsConfig(e),
   };
 }

@@ -10,6 +10,14 @@ import type { CallSession } from './call/call-session.js';
 import { sharedMediaClock } from '../sip/media/media-clock.js';
 import { CallEvents } from './calls/call-events.js';
 import { CallLog } from './calls/call-log.js';
+import { CallLifecycle } from './calls/call-lifecycle.js';
+import { SharedDialPacer } from './calls/dial-pacer.js';
+import { InstanceHeartbeat } from './calls/instance-heartbeat.js';
+import { PgControlForwarder } from './calls/control-forwarder.js';
+import { runLocalControl } from './http/live-control.js';
+import type { LiveCall } from './call/live-call.js';
+import { reconcileCallRecords, type RecordProvider, type RecordReconcileReport } from './calls/record-reconciler.js';
+import { systemClock } from './campaigns/clock.js';
 import { startCampaignEngine, type CampaignEngine } from './campaigns/engine.js';
 import { campaignRoutes } from './campaigns/http/campaign-routes.js';
 import { requireApiToken } from './http/api-auth.js';
@@ -59,6 +67,8 @@ export interface Bridge {
   readonly callEvents: CallEvents;
   /** Emits `call-ended` (session) once per call, after its teardown. */
   readonly events: EventEmitter;
+  /** What start-up found of the call records the previous run left open. */
+  readonly reconciledRecords: RecordReconcileReport | undefined;
   /** The campaign engine, once `listen()` has started it. */
   readonly campaigns: CampaignEngine | undefined;
   /** Listens, then reconciles and starts campaign dispatching. */
@@ -81,7 +91,11 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const clock = sharedMediaClock;
   const events = new EventEmitter();
   const callEvents = new CallEvents();
-  const callLog = new CallLog(store, log);
+  const instanceId = config.campaigns.instanceId;
+  const callLog = new CallLog(store, log, instanceId);
+  const lifecycle = new CallLifecycle({ store, events: callEvents, log });
+  // CALLS_PER_SECOND is the account's: every instance takes its dial slots from one ledger row.
+  const pacer = new SharedDialPacer(store.database.db, store.database.dialect, config.campaigns.callsPerSecond, systemClock);
   const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
   const policies = new PolicyResolver(config, tts, log);
@@ -90,7 +104,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const prefetchFor = (encoding: 'ulaw' | 'alaw') => async (b: BroadcastSettings): Promise<void> => {
     for (const text of [b.message, b.voicemail_message]) if (text) await tts.prefetch(text, { encoding, voiceId: b.voice_id });
   };
-  const twilioDialer = new TwilioDialer({ config, store, rest, events: callEvents, log, prefetchBroadcast: prefetchFor('ulaw') });
+  const twilioDialer = new TwilioDialer({ config, store, rest, log, instanceId, pacer, retry: config.dialRetry, prefetchBroadcast: prefetchFor('ulaw') });
   const transfers = new TwilioTransfers({ config, store, log });
   const sip = config.sip.drachtio
     ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf })
@@ -98,12 +112,21 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
   const dialer: OutboundDialer = sipOutbound
     ? new SipDialer({
-      sip, store, events: callEvents, registry, log, metrics, fromNumber: config.twilio.fromNumber,
+      sip, store, events: callEvents, registry, log, metrics, fromNumber: config.twilio.fromNumber, instanceId,
       onEnded: (s) => onEnded(s), onBroadcastEnded: (s, o) => onBroadcastEnded(s, o), prefetchBroadcast: prefetchFor(sip.outboundLaw),
     })
     : twilioDialer;
   const lookup = sipOutbound ? new StoreCallLookup(store, registry) : new TwilioCallLookup(rest, store);
   let campaigns: CampaignEngine | undefined;
+  let reconciledRecords: RecordReconcileReport | undefined;
+  const heartbeat = new InstanceHeartbeat(store.database.db, instanceId, config.instances.heartbeatMs);
+  const recordProvider: RecordProvider = {
+    fetch: async (sid) => {
+      const c = await rest.calls(sid).fetch();
+      return { status: c.status, answeredBy: c.answeredBy, endTime: c.endTime };
+    },
+    hangup: async (sid, status) => void (await rest.calls(sid).update({ status })),
+  };
   let campaignRouter: express.Router | undefined;
   const signatures: SignatureSettings = { publicUrl: config.publicUrl, authToken: config.twilio.authToken, validate: config.twilio.validateSignatures };
   let closing = false;
@@ -141,7 +164,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.post(STREAM_ENDED_PATH, auth, (req, res) => {
     res.type('text/xml').send(afterStream.take(String((req.body as Record<string, unknown>)?.CallSid ?? '')));
   });
-  app.use(outboundRoutes({ config, store, registry, events: callEvents, log, auth }));
+  app.use(outboundRoutes({ config, store, registry, lifecycle, log, auth }));
   app.use(transferRoutes(transfers, auth));
   wsApp.app.ws(STREAM_PATH, (ws) => {
     if (closing) return ws.close(1001, 'shutting down');
@@ -153,6 +176,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
         if (start.customParameters.mode === 'broadcast') {
           const broadcast = createTwilioBroadcastSession(leg, start, legLog, { ...deps, tts, registry, onBroadcastEnded });
           registry.add(broadcast);
+          void callLog.attached(broadcast.id, broadcast.startedAt);
           return broadcast.start();
         }
         const session = createTwilioCallSession(leg, start, legLog, deps);
@@ -181,9 +205,18 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
   api.use(callsRoutes({ config, store, registry, dialer }));
+  const sayAfterStream = (s: LiveCall, message: string): void => afterStream.set(s.leg.providerCallId, sayTwiml(message));
+  // Several instances share PostgreSQL: control for a call held elsewhere is forwarded to its holder.
+  const { connection } = store.database;
+  const forwarder = store.database.dialect === 'postgres' && connection
+    ? new PgControlForwarder({
+      db: store.database.db, connection, instanceId, log, timeoutMs: config.instances.controlForwardTimeoutMs,
+      local: (req) => runLocalControl({ registry, sayAfterStream }, req),
+    })
+    : undefined;
   api.use(liveControlRoutes({
-    registry,
-    sayAfterStream: (s, message) => afterStream.set(s.leg.providerCallId, sayTwiml(message)),
+    registry, store, instanceId, sayAfterStream,
+    forward: forwarder && ((target, req) => forwarder.forward(target, req)),
     hangupElsewhere: async (id, message) => {
       const call = (await store.calls.get(id)) ?? (await store.calls.getByProviderCallId('twilio', id));
       if (!call?.providerCallId || call.endedAt !== null || call.provider !== 'twilio') return false;
@@ -191,6 +224,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       // Twilio: `canceled` ends a call still queued or ringing, `completed` one in progress (§3.4).
       const status = call.answeredAt === null ? 'canceled' : 'completed';
       await rest.calls(call.providerCallId).update(message && call.answeredAt !== null ? { twiml: sayTwiml(message) } : { status });
+      // Not held by a session anywhere: the API's hang-up is the reason; Twilio's final status lands beside it.
+      await store.calls.end(call.id, { reason: 'api-hangup', unlessHeld: true });
       return true;
     },
   }));
@@ -205,6 +240,9 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     get campaigns() {
       return campaigns;
     },
+    get reconciledRecords() {
+      return reconciledRecords;
+    },
     listen: async () => {
       const address = await new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
@@ -212,7 +250,12 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       });
       // Spoken prompts are ready before campaigns dial; a TTS failure is logged, never fatal.
       await policies.warmUp();
+      const crashedAt = (await heartbeat.start()) ?? Date.now();
+      await forwarder?.start();
       campaigns = await startCampaignEngine({
+        beforeReconcile: async () => {
+          reconciledRecords = await reconcileCallRecords({ store, instanceId, provider: sipOutbound ? undefined : recordProvider, crashedAt, log });
+        },
         store, events: callEvents, dialer, lookup, control: lookup, log,
         instanceId: config.campaigns.instanceId, maxConcurrentCalls: config.limits.maxConcurrentCalls,
         concurrencyShare: config.campaigns.concurrencyShare, callsPerSecond: config.campaigns.callsPerSecond,
@@ -225,8 +268,11 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     },
     close: async (graceMs = 0) => {
       closing = true;
+      heartbeat.stop();
+      await forwarder?.stop();
       eventStream.close();
       await campaigns?.stop();
+      lifecycle.stop();
       tts.close();
       await sip?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -186,7 +186,7 @@ export class SipService {
     const transfer = { to: rule.number, label: rule.label ?? null, source: request.source, outcome: result.outcome, via: result.via, finishedAt: Date.now() };
     await this.deps.store.calls.mergeMetadata(callId, { transfer }).catch(() => undefined);
     if (result.outcome === 'connected') {
-      await this.deps.store.calls.end(callId, { status: 'completed', reason: 'transfer' }).catch(() => undefined);
+      await this.deps.store.calls.end(callId, { reason: 'transfer', providerStatus: 'completed' }).catch(() => undefined);
       return;
     }
     // Not transferred: the caller is still on our leg; back to an agent, told why.

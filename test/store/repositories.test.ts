@@ -44,12 +44,12 @@ describe.each(all)('repositories on $name', (engine) => {
       expect(await calls.markAnswered('c1', clock + 1000)).toBe(true);
       expect(await calls.markAnswered('c1', clock + 9999)).toBe(false);
       const transcript = [{ role: 'agent', text: 'Hé, ça va? €5', at: 1 }, { role: 'user', text: 'yes' }];
-      expect(await calls.end('c1', { status: 'completed', reason: 'agent-ended', transcript, at: clock + 5000 })).toBe(true);
-      expect(await calls.end('c1', { status: 'failed', reason: 'late-callback' })).toBe(false);
+      expect(await calls.end('c1', { reason: 'agent-ended', transcript, at: clock + 5000 })).toBe(true);
+      expect(await calls.end('c1', { reason: 'provider-ended', providerStatus: 'failed' })).toBe(false);
       expect(await calls.updateStatus('c1', 'in-progress')).toBe(false);
 
       expect(await calls.get('c1')).toMatchObject({
-        status: 'completed', answeredAt: clock + 1000, endedAt: clock + 5000, endReason: 'agent-ended', transcript, providerCallId: 'CA123',
+        status: 'completed', state: 'ended', providerStatus: null, answeredAt: clock + 1000, endedAt: clock + 5000, endReason: 'agent-ended', transcript, providerCallId: 'CA123',
       });
       expect((await calls.listActive()).map((c) => c.id)).toEqual(['c2']);
       expect(await calls.get('missing')).toBeUndefined();
