@@ -109,12 +109,12 @@ function decodeBase64(b64: string): Uint8Array {
 }
 
 /**
- * Instantiate the kernels with `wasm` (default: the engine's WebAssembly),
- * or undefined when it is missing or rejects SIMD. Injectable so the
+ * Instantiate the kernels with `wasm` (default: the engine's WebAssembly,
+ * null = none), or undefined when it is missing or rejects SIMD. Injectable so the
  * fallback path is testable; the default result is cached.
  */
 export function loadHalfbandSimd(
-  wasm: WasmApi | undefined = (globalThis as { WebAssembly?: WasmApi }).WebAssembly,
+  wasm: WasmApi | null = (globalThis as { WebAssembly?: WasmApi }).WebAssembly ?? null,
 ): SimdRuntime | undefined {
   if (!wasm || typeof wasm.validate !== 'function') return undefined;
   const bytes = decodeBase64(WASM_BASE64);
