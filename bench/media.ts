@@ -1,11 +1,12 @@
 /**
- * Micro-benchmark of the media hot path on 20 ms frames: G.711 encode/decode
+ * Micro-benchmark of the media hot path on 20 ms frames: G.711 and G.722 encode/decode
  * and every resampler direction the bridge uses. Prints the median µs/frame
  * over many timed batches (after warm-up, so the JIT has settled).
  *
  *   npx tsx bench/media.ts
  */
 import { mulawToPcm, pcmToMulaw, alawToPcm, pcmToAlaw } from '../media/g711.js';
+import { G722Decoder, G722Encoder } from '../media/g722.js';
 import { Resampler, type ResamplerOptions } from '../media/resampler.js';
 
 const BATCHES = 41;
@@ -97,8 +98,20 @@ function benchDirections(kernels: ResamplerOptions['kernels']): Array<[string, n
   ];
 }
 
+function benchG722(): Array<[string, number]> {
+  const pcm = testSignal(16000, 320);
+  const codes = new Uint8Array(160);
+  const back = new Int16Array(320);
+  const enc = new G722Encoder();
+  const dec = new G722Decoder();
+  return [
+    ['G722 encode (320)', timePerFrame(() => enc.encode(pcm, codes))],
+    ['G722 decode (160)', timePerFrame(() => dec.decode(codes, back))],
+  ];
+}
+
 function main(): void {
-  const rows: Array<[string, number]> = [...benchDirections('auto'), ...benchDirections('js'), ...benchG711()];
+  const rows: Array<[string, number]> = [...benchDirections('auto'), ...benchDirections('js'), ...benchG711(), ...benchG722()];
   rows.push(['resample(8000->16000) js', benchResampler(8000, 16000, 'js')]);
   rows.push(['resample(16000->8000) js', benchResampler(16000, 8000, 'js')]);
   for (const rate of [16000, 22050, 24000, 44100, 48000]) {
