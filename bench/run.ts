@@ -23,6 +23,8 @@ import { parseArgs } from 'node:util';
 import type { FromLoad, FromServer, LoadResult, LoadStart, ToLoad } from './bridge/messages.js';
 import { machineCpuMs, processCpuMs, processCpuSplitMs, processRssBytes } from './bridge/proc.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bridge/profile-summary.js';
+import { bridgeStatus } from './bridge/bridge-status.js';
+import { formatSoak, soakSample, summarizeSoak, type SoakReport, type SoakSample } from './bridge/soak.js';
 import { countAbove, median, merge, newHistogram, quantile, type Histogram } from './bridge/stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,6 +65,10 @@ interface Options {
   ref: string | undefined;
   /** Extra node flags for the bridge, e.g. --perf-basic-prof for `perf record -p`. */
   bridgeNodeArgs: string[];
+  /** Soak: one long steady window of this many ms, sampled every soakSampleMs (see soak.ts). */
+  soakMs: number | undefined;
+  soakSampleMs: number;
+  soakWarmupMs: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -86,6 +92,9 @@ function parseOptions(argv: string[]): Options {
       'quiet-wait-s': { type: 'string', default: '180' },
       ref: { type: 'string' },
       'bridge-node-args': { type: 'string', default: '' },
+      soak: { type: 'string' },
+      'soak-sample-s': { type: 'string', default: '15' },
+      'soak-warmup': { type: 'string', default: '5m' },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
       help: { type: 'boolean', default: false },
     },
@@ -96,7 +105,9 @@ function parseOptions(argv: string[]): Options {
   [--repeat 1] [--no-baseline] [--profile] [--no-build] [--log-level warn] [--out bench/results/latest.json]
   [--quiet-below PCT --quiet-wait-s 180]  wait before each scenario until the shared machine is less busy than PCT%
   [--ref HEAD]  build that commit (git archive) instead of the work tree
-  [--bridge-node-args=--perf-basic-prof]  extra node flags for the bridge process (e.g. to profile it with perf)`);
+  [--bridge-node-args=--perf-basic-prof]  extra node flags for the bridge process (e.g. to profile it with perf)
+  [--soak 30m [--soak-sample-s 15] [--soak-warmup 5m]]  one long window (default 100 calls, pcm_16000, no baseline):
+      RSS / heap slope after warm-up, event-loop delay p99 over time, handles and timers`);
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -104,17 +115,19 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, not ${text}`);
     return n;
   };
-  const formats: Format[] = v.format === 'both' ? ['pcm_16000', 'ulaw_8000'] : [v.format as Format];
+  const soakMs = v.soak === undefined ? undefined : parseDuration('soak', v.soak);
+  const format = soakMs !== undefined && v.format === 'both' ? 'pcm_16000' : v.format;
+  const formats: Format[] = format === 'both' ? ['pcm_16000', 'ulaw_8000'] : [format as Format];
   for (const f of formats) if (f !== 'pcm_16000' && f !== 'ulaw_8000') throw new Error(`--format: pcm_16000, ulaw_8000 or both, not ${f}`);
   return {
-    calls: v.calls.split(',').map((c) => int('calls', c, 1)),
-    seconds: int('seconds', v.seconds, 1),
+    calls: (soakMs !== undefined && !argv.some((a) => a.startsWith('--calls')) ? '100' : v.calls).split(',').map((c) => int('calls', c, 1)),
+    seconds: soakMs !== undefined ? Math.round(soakMs / 1000) : int('seconds', v.seconds, 1),
     formats,
     rampMs: v['ramp-ms'] === undefined ? undefined : int('ramp-ms', v['ramp-ms'], 0),
     settleMs: int('settle-ms', v['settle-ms'], 0),
     tailMs: int('tail-ms', v['tail-ms'], 0),
     loadProcs: int('load-procs', v['load-procs'], 1),
-    baseline: !v['no-baseline'],
+    baseline: !v['no-baseline'] && soakMs === undefined,
     repeat: int('repeat', v.repeat, 1),
     profile: v.profile,
     build: !v['no-build'],
@@ -124,7 +137,17 @@ function parseOptions(argv: string[]): Options {
     quietWaitMs: int('quiet-wait-s', v['quiet-wait-s'], 0) * 1000,
     ref: v.ref,
     bridgeNodeArgs: v['bridge-node-args'].split(' ').filter(Boolean),
+    soakMs,
+    soakSampleMs: int('soak-sample-s', v['soak-sample-s'], 1) * 1000,
+    soakWarmupMs: parseDuration('soak-warmup', v['soak-warmup']),
   };
+}
+
+/** `90s`, `30m`, `1h` (a bare number is seconds). */
+function parseDuration(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text);
+  if (!m) throw new Error(`--${name}: a duration like 90s, 30m or 1h, not ${text}`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
 }
 
 // ---- processes -------------------------------------------------------------
@@ -253,19 +276,6 @@ async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Promise<voi
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function bridgeStatus(url: string): Promise<{ activeCalls: number; metrics: Record<string, number> }> {
-  const ready = (await (await fetch(`${url}/readyz`)).json()) as { activeCalls: number };
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const metrics: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const m = /^((?:bridge|nodejs|process)_[a-z_]+)(\{[^}]*\})?\s+([0-9.e+-]+)$/.exec(line);
-    if (!m) continue;
-    if (m[1]!.startsWith('bridge_agent_connect_seconds')) continue;
-    metrics[m[1]! + (m[2] ?? '')] = Number(m[3]);
-  }
-  return { activeCalls: ready.activeCalls, metrics };
-}
-
 function sumMetric(metrics: Record<string, number>, name: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) if (k.startsWith(name)) out[k.slice(name.length) || 'total'] = v;
@@ -301,6 +311,7 @@ interface ScenarioResult {
   /** The steady window on the monotonic clock, µs (to re-slice a saved .cpuprofile with bench/bridge/profile-summary.ts). */
   windowMonotonicUs?: [number, number];
   logFile?: string;
+  soak?: SoakReport;
 }
 
 /** On a shared machine: wait (bounded) for other people's work to calm down before measuring. */
@@ -348,7 +359,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
       const mine = Math.floor(calls / procs) + (p < calls % procs ? 1 : 0);
       const start: LoadStart = {
         type: 'start', targetUrl: sut.url, authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID,
-        calls: mine, stride: procs, offset: p, spacingMs: rampMs / calls, audioSeconds,
+        calls: mine, stride: procs, offset: p, spacingMs: rampMs / calls, audioSeconds, soak: opts.soakMs !== undefined,
       };
       ramped.push(nextMessage<FromLoad>(child, (m) => m.type === 'ramped', rampMs + 120_000, `load ${p}`));
       child.send(start satisfies ToLoad);
@@ -365,9 +376,15 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     for (const c of loads) c.send({ type: 'window-start' } satisfies ToLoad);
     const t0 = performance.now();
     const rssSamples: number[] = [];
+    const soakSamples: SoakSample[] = [];
+    let nextSoakSample = 0;
     while (performance.now() - t0 < opts.seconds * 1000) {
       await sleep(Math.min(1000, opts.seconds * 1000 - (performance.now() - t0)));
       rssSamples.push(processRssBytes(pid));
+      if (opts.soakMs !== undefined && target === 'bridge' && performance.now() - t0 >= nextSoakSample) {
+        nextSoakSample += opts.soakSampleMs;
+        soakSamples.push(await soakSample(pid, sut.url, (performance.now() - t0) / 1000));
+      }
     }
     for (const c of loads) c.send({ type: 'window-end' } satisfies ToLoad);
     const windowMs = performance.now() - t0;
@@ -433,6 +450,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
         wireProblems: r.wireProblems, clears: r.clears,
       },
       logFile: target === 'bridge' ? logFile : undefined,
+      soak: soakSamples.length ? summarizeSoak(soakSamples, opts.soakWarmupMs / 1000) : undefined,
     };
     if (endStatus) {
       res.bridgeMetrics = {
@@ -511,6 +529,7 @@ function printScenario(r: ScenarioResult): void {
     ].filter(Boolean).join('\n'),
   );
   if (r.profile) console.log(formatProfile(r.profile));
+  if (r.soak) console.log(formatSoak(r.soak));
 }
 
 interface Summary {

@@ -15,6 +15,11 @@ export interface LoadStart {
   spacingMs: number;
   /** How much caller audio to have queued (the call never runs out of it). */
   audioSeconds: number;
+  /**
+   * Soak: keep constant memory (forget each call's sent/heard history every
+   * few seconds) and skip the round-trip analysis, which needs the history.
+   */
+  soak?: boolean;
 }
 
 export type ToLoad = LoadStart | { type: 'window-start' } | { type: 'window-end' } | { type: 'hangup' };
