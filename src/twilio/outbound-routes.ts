@@ -17,6 +17,8 @@ export interface OutboundRouteDeps {
   log: Logger;
   /** Twilio signature check, applied to every route here. */
   auth: RequestHandler;
+  /** Start the call's agent preparation (signed URL) now, before the stream exists. */
+  prepareAgent?: (callSid: string, agentId: string) => void;
 }
 
 const FINAL: ReadonlySet<string> = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
@@ -45,6 +47,8 @@ async function answerTwiml(deps: OutboundRouteDeps, req: Request): Promise<strin
   }
   if (!deps.registry.hasRoom()) return rejectTwiml('busy');
   const meta = call.metadata ?? {};
+  const agentId = call.agentId || deps.config.elevenlabs.agentId;
+  if (!meta.broadcast && agentId) deps.prepareAgent?.(callSid, agentId);
   return connectStreamTwiml(deps.config, callSid, {
     callId,
     agentId: call.agentId ?? '',
