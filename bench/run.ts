@@ -24,16 +24,19 @@ import type { FromLoad, FromServer, LoadResult, LoadStart, ToLoad } from './brid
 import { machineCpuMs, processCpuMs, processCpuSplitMs, processRssBytes } from './bridge/proc.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bridge/profile-summary.js';
 import { bridgeStatus } from './bridge/bridge-status.js';
+import { runFirstWordsCalls, type FirstWordsResult } from './bridge/first-words.js';
 import { formatSoak, soakSample, summarizeSoak, type SoakReport, type SoakSample } from './bridge/soak.js';
 import { countAbove, median, merge, newHistogram, quantile, type Histogram } from './bridge/stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BUILD_DIR = join(ROOT, '.tmp', 'bench-dist');
+/** BENCH_BUILD_DIR: keep two builds side by side for interleaved A/B runs with --no-build. */
+const BUILD_DIR = process.env.BENCH_BUILD_DIR ? resolve(process.env.BENCH_BUILD_DIR) : join(ROOT, '.tmp', 'bench-dist');
 const PROFILE_DIR = join(ROOT, '.tmp', 'bench-prof');
 const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
 const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 const AGENT_ID = 'bench';
 const TSX = ['--import', 'tsx'];
+const FIRST_WORDS_KEY = 'bench-xi-key'; // = FIRST_WORDS.apiKey in bench/bridge/talker.ts
 
 type Format = 'pcm_16000' | 'ulaw_8000';
 type Target = 'bridge' | 'relay';
@@ -69,6 +72,11 @@ interface Options {
   soakMs: number | undefined;
   soakSampleMs: number;
   soakWarmupMs: number;
+  /** echo (round trip markers) or talker (a realistic talking agent: CPU and playout smoothness). */
+  agent: 'echo' | 'talker';
+  /** First-words scenario: this many sequential calls (0 = off). */
+  firstWords: number;
+  firstWordsSpacingMs: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -93,6 +101,9 @@ function parseOptions(argv: string[]): Options {
       ref: { type: 'string' },
       'bridge-node-args': { type: 'string', default: '' },
       soak: { type: 'string' },
+      agent: { type: 'string', default: 'echo' },
+      'first-words': { type: 'string', default: '0' },
+      'first-words-spacing-s': { type: 'string', default: '5' },
       'soak-sample-s': { type: 'string', default: '15' },
       'soak-warmup': { type: 'string', default: '5m' },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
@@ -107,7 +118,10 @@ function parseOptions(argv: string[]): Options {
   [--ref HEAD]  build that commit (git archive) instead of the work tree
   [--bridge-node-args=--perf-basic-prof]  extra node flags for the bridge process (e.g. to profile it with perf)
   [--soak 30m [--soak-sample-s 15] [--soak-warmup 5m]]  one long window (default 100 calls, pcm_16000, no baseline):
-      RSS / heap slope after warm-up, event-loop delay p99 over time, handles and timers`);
+      RSS / heap slope after warm-up, event-loop delay p99 over time, handles and timers
+  [--agent echo|talker]  talker: an agent that talks in bursts ~40 % of the time with barge-ins (CPU, playout gaps)
+  [--first-words N [--first-words-spacing-s 5]]  only N sequential calls to a private agent 80 ms away:
+      stream start -> first agent audio at the caller`);
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -140,6 +154,9 @@ function parseOptions(argv: string[]): Options {
     soakMs,
     soakSampleMs: int('soak-sample-s', v['soak-sample-s'], 1) * 1000,
     soakWarmupMs: parseDuration('soak-warmup', v['soak-warmup']),
+    agent: v.agent === 'talker' ? 'talker' : v.agent === 'echo' ? 'echo' : ((): never => { throw new Error(`--agent: echo or talker, not ${v.agent}`); })(),
+    firstWords: int('first-words', v['first-words'], 0),
+    firstWordsSpacingMs: Number(v['first-words-spacing-s']) * 1000,
   };
 }
 
@@ -237,7 +254,9 @@ async function startServerProcess(script: string, args: string[], what: string):
   return { child, url: (ready as { url: string }).url };
 }
 
-async function startBridge(agentUrl: string, calls: number, opts: Options, logFile: string): Promise<{ child: ChildProcess; url: string }> {
+async function startBridge(
+  agentUrl: string, calls: number, opts: Options, logFile: string, extraEnv: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -246,6 +265,7 @@ async function startBridge(agentUrl: string, calls: number, opts: Options, logFi
     TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     ELEVENLABS_API_URL: agentUrl, ELEVENLABS_AGENT_ID: AGENT_ID,
     MAX_CONCURRENT_CALLS: String(calls + 50), SHUTDOWN_GRACE_MS: '0',
+    ...extraEnv,
   };
   const execArgv = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=500'] : [];
   execArgv.push(...opts.bridgeNodeArgs);
@@ -286,6 +306,7 @@ function sumMetric(metrics: Record<string, number>, name: string): Record<string
 
 interface ScenarioResult {
   target: Target;
+  agentMode: 'echo' | 'talker';
   format: Format;
   calls: number;
   callsConnected: number;
@@ -312,6 +333,8 @@ interface ScenarioResult {
   windowMonotonicUs?: [number, number];
   logFile?: string;
   soak?: SoakReport;
+  /** Talker agent: playout gaps (40 ms-1 s) at the callers in the window. */
+  playout?: { gaps: number; agentAudioMs: number; gapsPerCallMinute: number };
 }
 
 /** On a shared machine: wait (bounded) for other people's work to calm down before measuring. */
@@ -333,7 +356,8 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
   const rampMs = opts.rampMs ?? calls * 33;
   const busyBeforePct = opts.quietBelowPct < 100 ? await waitForQuiet(opts) : NaN;
   console.log(`\n== ${target} | agent ${format} | ${calls} calls | ramp ${(rampMs / 1000).toFixed(1)} s, window ${opts.seconds} s ==`);
-  const agent = await startServerProcess('bench/bridge/agent-process.ts', [format, AGENT_ID], 'agent');
+  const agentMode = target === 'bridge' ? opts.agent : 'echo';
+  const agent = await startServerProcess('bench/bridge/agent-process.ts', [format, AGENT_ID, agentMode], 'agent');
   const children: ChildProcess[] = [agent.child];
   const logFile = join(ROOT, '.tmp', `bench-${tag}.log`);
   try {
@@ -359,7 +383,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
       const mine = Math.floor(calls / procs) + (p < calls % procs ? 1 : 0);
       const start: LoadStart = {
         type: 'start', targetUrl: sut.url, authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID,
-        calls: mine, stride: procs, offset: p, spacingMs: rampMs / calls, audioSeconds, soak: opts.soakMs !== undefined,
+        calls: mine, stride: procs, offset: p, spacingMs: rampMs / calls, audioSeconds, soak: opts.soakMs !== undefined, agentMode,
       };
       ramped.push(nextMessage<FromLoad>(child, (m) => m.type === 'ramped', rampMs + 120_000, `load ${p}`));
       child.send(start satisfies ToLoad);
@@ -418,7 +442,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     const targetCpu = cpu1.t - cpu0.t;
     const atLoadRss = median(rssSamples);
     const res: ScenarioResult = {
-      target, format, calls, callsConnected: r.callsConnected, callsLive: live, failures: r.failures, windowSeconds,
+      target, agentMode, format, calls, callsConnected: r.callsConnected, callsLive: live, failures: r.failures, windowSeconds,
       cpu: {
         targetMs: targetCpu, targetSystemMs: sys1 - sys0, agentMs: cpu1.a - cpu0.a,
         loadMs: cpu1.l.reduce((s, v, i) => s + v - cpu0.l[i]!, 0),
@@ -449,6 +473,9 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
         totalFramesSent: r.totalFramesSent, totalFramesHeard: r.totalFramesHeard,
         wireProblems: r.wireProblems, clears: r.clears,
       },
+      playout: agentMode === 'talker'
+        ? { gaps: r.playoutGaps, agentAudioMs: r.agentAudioMs, gapsPerCallMinute: r.playoutGaps / Math.max(1, (live * windowSeconds) / 60) }
+        : undefined,
       logFile: target === 'bridge' ? logFile : undefined,
       soak: soakSamples.length ? summarizeSoak(soakSamples, opts.soakWarmupMs / 1000) : undefined,
     };
@@ -484,12 +511,13 @@ function combine(results: LoadResult[]): LoadResult {
     type: 'result', callsPlaced: 0, callsConnected: 0, callsLiveAtWindowEnd: 0, failures: [],
     windowFramesSent: 0, windowMarkersSent: 0, windowMarkersHeard: 0, duplicateMarkers: 0, windowBytesSent: 0, windowBytesHeard: 0,
     totalFramesSent: 0, totalFramesHeard: 0, rtt: newHistogram(0.05, 2000), lateness: newHistogram(0.05, 2000),
-    wireProblems: 0, clears: 0, windowCpuMs: 0, windowMs: 0, hangupMs: 0,
+    wireProblems: 0, clears: 0, windowCpuMs: 0, windowMs: 0, hangupMs: 0, playoutGaps: 0, agentAudioMs: 0,
     callMinRtt: newHistogram(0.05, 2000), callMedianRtt: newHistogram(0.05, 2000),
   };
   for (const r of results) {
     for (const k of ['callsPlaced', 'callsConnected', 'callsLiveAtWindowEnd', 'windowFramesSent', 'windowMarkersSent', 'windowMarkersHeard',
-      'duplicateMarkers', 'windowBytesSent', 'windowBytesHeard', 'totalFramesSent', 'totalFramesHeard', 'wireProblems', 'clears', 'windowCpuMs'] as const) {
+      'duplicateMarkers', 'windowBytesSent', 'windowBytesHeard', 'totalFramesSent', 'totalFramesHeard', 'wireProblems', 'clears', 'windowCpuMs',
+      'playoutGaps', 'agentAudioMs'] as const) {
       acc[k] += r[k];
     }
     acc.failures.push(...r.failures);
@@ -530,6 +558,10 @@ function printScenario(r: ScenarioResult): void {
   );
   if (r.profile) console.log(formatProfile(r.profile));
   if (r.soak) console.log(formatSoak(r.soak));
+  if (r.playout) {
+    const talkPct = (100 * r.playout.agentAudioMs) / Math.max(1, r.callsLive * r.windowSeconds * 1000);
+    console.log(`talker: agent audio ${f1(talkPct)}% of call time; playout gaps 40 ms-1 s: ${r.playout.gaps} (${f3(r.playout.gapsPerCallMinute)} per call-minute); ${r.audio.clears} clears (barge-ins)`);
+  }
 }
 
 interface Summary {
@@ -628,6 +660,27 @@ function printSummary(rows: Summary[]): void {
   }
 }
 
+// ---- first words -----------------------------------------------------------
+
+/** Sequential calls to a private agent 80 ms away: stream start -> first agent audio at the caller. */
+async function runFirstWords(opts: Options): Promise<FirstWordsResult> {
+  console.log(`\n== first words | ${opts.firstWords} calls, ${opts.firstWordsSpacingMs / 1000} s apart | agent 80 ms away, first message after 300 ms ==`);
+  const agent = await startServerProcess('bench/bridge/agent-process.ts', ['ulaw_8000', AGENT_ID, 'first-words'], 'agent');
+  const children: ChildProcess[] = [agent.child];
+  try {
+    const sut = await startBridge(agent.url, 10, opts, join(ROOT, '.tmp', 'bench-first-words.log'), { ELEVENLABS_API_KEY: FIRST_WORDS_KEY });
+    children.push(sut.child);
+    const result = await runFirstWordsCalls({ bridgeUrl: sut.url, authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, calls: opts.firstWords, spacingMs: opts.firstWordsSpacingMs });
+    await stopProcess(sut.child);
+    await stopProcess(agent.child);
+    console.log(`first words: p50 ${f1(result.p50Ms)} ms, min ${f1(result.minMs)}, max ${f1(result.maxMs)} (${result.samplesMs.length} calls; ${result.failures} failed); ` +
+      `machine load ${result.loadavg1.toFixed(1)} (1-min avg) during the calls`);
+    return result;
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+}
+
 // ---- main ------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -647,6 +700,14 @@ async function main(): Promise<void> {
   const summaries: Summary[] = [];
   const startedAt = new Date().toISOString();
   const loadBefore = os.loadavg();
+  if (opts.firstWords > 0) {
+    const fw = await runFirstWords(opts);
+    const report = { startedAt, finishedAt: new Date().toISOString(), measured: git, machine: { cpus: os.cpus().length, node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() }, firstWords: fw };
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
+    console.log(`\nwrote ${opts.out}`);
+    return;
+  }
   for (const calls of opts.calls) {
     const baselines: ScenarioResult[] = [];
     if (opts.baseline) {

@@ -3,6 +3,7 @@ import { BridgeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AgentLink, AgentLinkHandler } from './agent-link.js';
 import { agentApiPool, fetchSignedUrl } from './signed-url.js';
+import { preconnect } from './socket-preconnect.js';
 import { encodeAgent, parseAgentMessage, type AgentEvent, type ConversationInit } from './elevenlabs-protocol.js';
 
 export interface ElevenLabsConnectOptions {
@@ -30,8 +31,20 @@ const MAX_BUFFERED_BYTES = 512 * 1024;
  */
 export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Promise<AgentLink> {
   const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
-  const url = await conversationUrl(opts, signal);
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, handshakeTimeout: opts.timeoutMs });
+  // With a signed URL to fetch first, set up the socket's connection meanwhile (see socket-preconnect.ts).
+  const early = opts.apiKey ? preconnect(opts.apiUrl) : undefined;
+  let url: string;
+  try {
+    url = await conversationUrl(opts, signal);
+  } catch (err) {
+    early?.discard();
+    throw err;
+  }
+  const socket = early?.socketFor(url);
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, handshakeTimeout: opts.timeoutMs,
+    ...(socket ? { createConnection: () => socket } : {}),
+  });
   return new Promise<AgentLink>((resolve, reject) => {
     const fail = (err: Error): void => {
       signal.removeEventListener('abort', onAbort);
