@@ -49,7 +49,7 @@ async function callAndMeasure(h: Harness): Promise<FirstWords> {
 async function bridgeWithDelayedAgent(env: Record<string, string>): Promise<Harness> {
   return startHarness(
     { requireAuth: true, mode: 'scripted', firstMessage: { text: 'Hello, how can I help?' }, firstMessageDelayMs: FIRST_MESSAGE_DELAY_MS },
-    env, {}, {}, { networkDelay: { rttMs: RTT_MS } },
+    env, {}, {}, [], { networkDelay: { rttMs: RTT_MS } },
   );
 }
 
