@@ -56,6 +56,15 @@ describe('WebAssembly kernels: build', () => {
     expect(await renderFromSource(wat)).toBe(committed);
   });
 
+  it('media/ stays pure: the kernels and their embedded bytes import only media/ siblings (no node:, no I/O)', () => {
+    for (const f of ['media/simd-kernels.ts', 'media/resampler.ts', 'media/wasm/halfband-kernels.wasm.ts']) {
+      const text = readFileSync(new URL(`../../${f}`, import.meta.url), 'utf8');
+      const specifiers = [...text.matchAll(/^import[^'"]*['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+      for (const spec of specifiers) expect(spec, `${f} imports ${spec}`).toMatch(/^\.\//);
+      expect(text).not.toMatch(/process\.env|readFileSync|fetch\(/);
+    }
+  });
+
   it('runs here (this engine has WebAssembly SIMD), so the suites below compare wasm against JS', () => {
     expect(new Resampler(16000, 8000).kernels).toBe('wasm-simd');
     expect(new Resampler(8000, 16000).kernels).toBe('wasm-simd');
