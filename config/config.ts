@@ -24,7 +24,13 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   twilio: TwilioConfig;
   streamToken: { secret: Buffer; ttlSeconds: number; ephemeral: boolean };
-  elevenlabs: { apiKey?: string; agentId?: string; apiUrl: string; connectTimeoutMs: number };
+  elevenlabs: {
+    apiKey?: string; agentId?: string; apiUrl: string; connectTimeoutMs: number;
+    /** Fetch the signed URL at the voice webhook / while ringing, not at stream start. */
+    prefetchSignedUrl: boolean;
+    /** Idle HTTPS connections to the API stay open this long for reuse. */
+    httpKeepAliveMs: number;
+  };
   /** SQLite file under dataDir unless `url` names PostgreSQL. */
   database: { url?: string; dataDir: string };
   /** Bearer token for the HTTP API; the API refuses every request without one. */
@@ -132,6 +138,8 @@ function toConfig(e: Env): Omit<Config, 'agents' | 'sip'> {
       agentId: e.ELEVENLABS_AGENT_ID,
       apiUrl: e.ELEVENLABS_API_URL,
       connectTimeoutMs: e.AGENT_CONNECT_TIMEOUT_MS,
+      prefetchSignedUrl: e.AGENT_PREFETCH_SIGNED_URL,
+      httpKeepAliveMs: e.AGENT_HTTP_KEEPALIVE_MS,
     },
     limits: {
       maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,

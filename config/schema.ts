@@ -37,6 +37,8 @@ export const envSchema = z.object({
   ELEVENLABS_AGENT_ID: z.string().min(1).optional(),
   ELEVENLABS_API_URL: httpUrl.default('https://api.elevenlabs.io'),
   AGENT_CONNECT_TIMEOUT_MS: positiveInt.default(5000),
+  AGENT_PREFETCH_SIGNED_URL: envBoolean.default(true),
+  AGENT_HTTP_KEEPALIVE_MS: positiveInt.max(600_000).default(60_000),
 
   DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z.string().min(1).optional(),

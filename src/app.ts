@@ -6,6 +6,8 @@ import expressWs from 'express-ws';
 import type { BroadcastSettings, Config } from '../config/index.js';
 import { PolicyResolver } from './call/call-policy.js';
 import { CallRegistry } from './call/call-registry.js';
+import { CallPrep } from './call/call-prep.js';
+import { signedUrlPrefetchFor } from './agent/signed-url-prefetch.js';
 import type { CallSession } from './call/call-session.js';
 import { sharedMediaClock } from '../sip/media/media-clock.js';
 import { CallEvents } from './calls/call-events.js';
@@ -80,6 +82,9 @@ export interface Bridge {
   close(graceMs?: number): Promise<void>;
 }
 
+/** A Twilio stream normally starts within a second or two of its TwiML; a signed URL stays valid 15 minutes (§4.1). */
+const CALL_PREP_TTL_MS = 60_000;
+
 export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bridge {
   const { store } = deps;
   const metrics = deps.metrics ?? new Metrics();
@@ -87,6 +92,10 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const server = http.createServer(app);
   const registry = new CallRegistry(config.limits.maxConcurrentCalls);
   const afterStream = new AfterStreamActions();
+  // Work for a call started before its stream exists (signed agent URL), taken at stream start.
+  const callPrep = new CallPrep({ ttlMs: CALL_PREP_TTL_MS });
+  const signedUrls = signedUrlPrefetchFor(config, callPrep);
+  const prepareAgent = signedUrls && ((callSid: string, agentId: string) => signedUrls.start(callSid, agentId));
   // One drift-corrected 20 ms clock paces every leg, Twilio and RTP alike.
   const clock = sharedMediaClock;
   const events = new EventEmitter();
@@ -160,11 +169,11 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.disable('x-powered-by');
   app.use('/twilio', express.urlencoded({ extended: false, limit: '64kb' }));
   const auth = twilioWebhookAuth(signatures, log, metrics);
-  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics }));
+  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics, prepareAgent }));
   app.post(STREAM_ENDED_PATH, auth, (req, res) => {
     res.type('text/xml').send(afterStream.take(String((req.body as Record<string, unknown>)?.CallSid ?? '')));
   });
-  app.use(outboundRoutes({ config, store, registry, lifecycle, log, auth }));
+  app.use(outboundRoutes({ config, store, registry, lifecycle, log, auth, prepareAgent }));
   app.use(transferRoutes(transfers, auth));
   wsApp.app.ws(STREAM_PATH, (ws) => {
     if (closing) return ws.close(1001, 'shutting down');
@@ -172,7 +181,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       config, clock, log, metrics,
       hasRoom: () => registry.hasRoom(),
       onCall: (leg, start, legLog) => {
-        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded };
+        const prefetchedAgentUrl = signedUrls && ((callSid: string, agentId: string) => signedUrls.take(callSid, agentId));
+        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded, prefetchedAgentUrl };
         if (start.customParameters.mode === 'broadcast') {
           const broadcast = createTwilioBroadcastSession(leg, start, legLog, { ...deps, tts, registry, onBroadcastEnded });
           registry.add(broadcast);
@@ -270,6 +280,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       closing = true;
       heartbeat.stop();
       await forwarder?.stop();
+      callPrep.clear();
       eventStream.close();
       await campaigns?.stop();
       lifecycle.stop();

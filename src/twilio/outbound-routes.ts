@@ -18,6 +18,8 @@ export interface OutboundRouteDeps {
   log: Logger;
   /** Twilio signature check, applied to every route here. */
   auth: RequestHandler;
+  /** Start the call's agent preparation (signed URL) now, before the stream exists. */
+  prepareAgent?: (callSid: string, agentId: string) => void;
 }
 
 const isFinal = (s: string): s is FinalCallStatus => (FINAL_CALL_STATUSES as readonly string[]).includes(s);
@@ -49,6 +51,8 @@ async function answerTwiml(deps: OutboundRouteDeps, req: Request): Promise<strin
   }
   if (!deps.registry.hasRoom()) return rejectTwiml('busy');
   const meta = call.metadata ?? {};
+  const agentId = call.agentId || deps.config.elevenlabs.agentId;
+  if (!meta.broadcast && agentId) deps.prepareAgent?.(callSid, agentId);
   return connectStreamTwiml(deps.config, callSid, {
     callId,
     agentId: call.agentId ?? '',
