@@ -15,7 +15,26 @@ export const sipEnvShape = {
   RTP_INACTIVITY_SECONDS: z.coerce.number().positive().default(20),
   /** Which provider outbound calls (POST /calls, campaigns) use. */
   OUTBOUND_PROVIDER: z.enum(['twilio', 'sip']).default('twilio'),
+  /** Ringing lasts until the agent conversation is ready, at most this long (then the agent-failure policy). */
+  SIP_ANSWER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** `ringback`: 183 Session Progress with our SDP and a ringback tone while the agent connects (RFC 3960). */
+  SIP_EARLY_MEDIA: z.enum(['off', 'ringback']).default('off'),
+  /** Retry-After on 503 (full, draining, agent not ready), RFC 3261 §20.33. */
+  SIP_RETRY_AFTER_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  /** Codecs offered outbound and accepted inbound, in our preference order. */
+  SIP_CODECS: z.string().default('G722,PCMU,PCMA').transform(codecList).pipe(z.array(z.enum(['G722', 'PCMU', 'PCMA'])).min(1)),
+  /** SIP headers passed to the agent as dynamic variables `sip_<lower_snake_name>`. */
+  SIP_HEADERS_TO_AGENT: z.string().default('').transform(headerList)
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a SIP header name (RFC 3261 token)')).max(32)),
 };
+
+function codecList(raw: string): string[] {
+  return [...new Set(raw.split(',').map((c) => c.trim().toUpperCase().replace(/^G\.722$/, 'G722')).filter(Boolean))];
+}
+
+function headerList(raw: string): string[] {
+  return raw.split(',').map((h) => h.trim()).filter(Boolean);
+}
 
 const e164 = z.string().regex(/^\+?\d{3,15}$/);
 const credentials = z.object({ username: z.string().min(1), password: z.string().min(1), realm: z.string().optional() });
@@ -49,6 +68,11 @@ export interface SipConfig {
   publicAddress: string;
   rtp: { bindAddress: string; portMin: number; portMax: number; inactivityMs: number };
   outboundProvider: 'twilio' | 'sip';
+  answerTimeoutMs: number;
+  earlyMedia: 'off' | 'ringback';
+  retryAfterSeconds: number;
+  codecs: Array<'G722' | 'PCMU' | 'PCMA'>;
+  headersToAgent: string[];
   file: SipFile;
 }
 
@@ -68,6 +92,11 @@ export function sipConfig(e: SipEnv): SipConfig {
     publicAddress: e.SIP_PUBLIC_ADDRESS,
     rtp: { bindAddress: e.RTP_BIND_ADDRESS, portMin: e.RTP_PORT_MIN, portMax: e.RTP_PORT_MAX, inactivityMs: e.RTP_INACTIVITY_SECONDS * 1000 },
     outboundProvider: e.OUTBOUND_PROVIDER,
+    answerTimeoutMs: e.SIP_ANSWER_TIMEOUT_MS,
+    earlyMedia: e.SIP_EARLY_MEDIA,
+    retryAfterSeconds: e.SIP_RETRY_AFTER_SECONDS,
+    codecs: e.SIP_CODECS,
+    headersToAgent: e.SIP_HEADERS_TO_AGENT,
     file: e.SIP_CONFIG_FILE ? loadSipFile(e.SIP_CONFIG_FILE) : sipFileSchema.parse({}),
   };
 }

@@ -218,10 +218,12 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       closing = true;
       await campaigns?.stop();
       tts.close();
-      sip?.stop();
+      // New INVITEs get 503 + Retry-After while calls finish; drachtio stays connected so their BYEs still go out.
+      sip?.drain();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(graceMs);
       await registry.endAll();
+      sip?.stop();
       for (const client of wsApp.getWss().clients) client.terminate();
       server.closeAllConnections();
       await stopped;

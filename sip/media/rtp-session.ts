@@ -24,6 +24,7 @@ import { RtcpReporter, type PeerReport } from './rtcp-reporter.js';
 import { RtpReceiver, type ReceiverCounters } from './rtp-receiver.js';
 import { RtpSender, type SenderStats } from './rtp-sender.js';
 import type { Direction } from './sdp-origin.js';
+import type { SipCodec } from './sdp-negotiation.js';
 import type { JitterBufferStats } from '../../media/jitter-buffer.js';
 import type { LatchOptions } from './symmetric-latch.js';
 import { bindPair, closeSocket, type BoundPair } from './udp-pair.js';
@@ -44,7 +45,7 @@ export interface RtpSessionOptions {
   portAllocator?: PortAllocator;
   /** Address to put in SDP c= (NAT); defaults to bindAddress. */
   advertisedAddress?: string;
-  codec: 'PCMU' | 'PCMA';
+  codec: SipCodec;
   payloadType: number;
   telephoneEventPt?: number;
   remote: RemoteMedia;
@@ -100,7 +101,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   constructor(private readonly opts: RtpSessionOptions) {
     super();
-    this.law = opts.codec === 'PCMU' ? 'ulaw' : 'alaw';
+    this.law = opts.codec === 'PCMA' ? 'alaw' : 'ulaw';
     this.remote = { ...opts.remote };
     this.clock = opts.clock ?? sharedMediaClock;
     this.now = opts.now ?? (() => performance.now());

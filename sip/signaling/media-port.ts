@@ -1,6 +1,6 @@
 import type { PortAllocator } from '../media/port-allocator.js';
 import { RtpSession, type RtpSessionOptions } from '../media/rtp-session.js';
-import type { G711Codec, NegotiatedMedia, NegotiationFailure } from '../media/sdp-negotiation.js';
+import type { SipCodec, NegotiatedMedia, NegotiationFailure } from '../media/sdp-negotiation.js';
 import { SipError } from './sip-error.js';
 
 /**
@@ -20,7 +20,7 @@ export interface MediaOptions {
   /** Public address for `c=` (RFC 4566 §5.7); behind NAT the external one. */
   publicAddress: string;
   /** Our preference order (default PCMU, PCMA). */
-  codecs?: readonly G711Codec[];
+  codecs?: readonly SipCodec[];
 }
 
 /** Media as agreed for a leg, with the RTP session that carries it. */
@@ -30,7 +30,7 @@ export interface LegMedia extends NegotiatedMedia {
   localSdp: string;
 }
 
-export const DEFAULT_CODECS: readonly G711Codec[] = ['PCMU', 'PCMA'];
+export const DEFAULT_CODECS: readonly SipCodec[] = ['PCMU', 'PCMA'];
 
 /** The usual factory: an `RtpSession` bound on `bindAddress`. */
 export function rtpSessionFactory(

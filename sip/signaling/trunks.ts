@@ -88,9 +88,9 @@ export function cidrContains(cidr: string, address: string): boolean {
   return (ipToBigInt(ip, family) & range.mask) === range.net;
 }
 
-/** Throws on the first malformed CIDR, so a bad config stops the start, not a call. */
-export function validateCidrs(cidrs: readonly string[]): void {
-  for (const c of cidrs) if (!parseCidr(c)) throw new Error(`invalid CIDR: ${c}`);
+/** Every malformed entry (bad address or prefix length), so a bad config stops the start with the full list, not a call. */
+export function validateCidrs(cidrs: readonly string[]): string[] {
+  return cidrs.filter((c) => !parseCidr(c));
 }
 
 /**

@@ -26,6 +26,28 @@ export class CallLog {
     }
   }
 
+  /** An inbound SIP call that rings while its agent gets ready (answered later, or never). */
+  async ringing(c: { id: string; provider: 'sip'; from: string; to: string; agentId: string; startedAt: number }): Promise<void> {
+    try {
+      await this.store.calls.insert({
+        id: c.id, direction: 'inbound', provider: c.provider, providerCallId: c.id,
+        fromNumber: c.from, toNumber: c.to, agentId: c.agentId, status: 'ringing', createdAt: c.startedAt,
+      });
+    } catch (err) {
+      this.log.error({ callId: c.id, err: (err as Error).message }, 'could not record ringing call');
+    }
+  }
+
+  async answered(id: string): Promise<void> {
+    await this.store.calls.markAnswered(id).catch((err: Error) => this.log.error({ callId: id, err: err.message }, 'could not record answer'));
+  }
+
+  /** A ringing call that was never answered: the caller gave up (`canceled`) or the bridge refused it (`failed`). */
+  async notAnswered(id: string, reason: string): Promise<void> {
+    const status = reason === 'caller-cancelled' ? 'canceled' : 'failed';
+    await this.store.calls.end(id, { status, reason }).catch((err: Error) => this.log.error({ callId: id, err: err.message }, 'could not record unanswered call'));
+  }
+
   async ended(s: CallSession): Promise<void> {
     try {
       const turns = s.transcript.toJSON().map((t) => ({ role: t.role, text: t.text, at: t.atMs }));

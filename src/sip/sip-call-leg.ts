@@ -1,3 +1,4 @@
+import type { NameAddr } from '../../sip/signaling/sip-headers.js';
 import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
 import type { CallLeg, CallLegHandler } from '../call/call-leg.js';
 import { mapEndReason, type EndReason } from '../call/end-reason.js';
@@ -12,6 +13,8 @@ export class SipCallLeg implements CallLeg {
   readonly kind = 'sip';
   readonly codec;
   readonly providerCallId: string;
+  readonly from: NameAddr;
+  readonly to: NameAddr;
   private handler: CallLegHandler | undefined;
   private ended = false;
   private handoff: (() => void) | undefined;
@@ -19,6 +22,8 @@ export class SipCallLeg implements CallLeg {
   constructor(readonly dialog: SipDialogLeg) {
     this.codec = dialog.media.codec === 'PCMA' ? ('alaw' as const) : ('ulaw' as const);
     this.providerCallId = dialog.callId;
+    this.from = dialog.from;
+    this.to = dialog.to;
     const rtp = dialog.media.session;
     rtp.on('audio', (payload: Uint8Array) => this.handler?.onAudio({ payload }));
     rtp.on('dtmf', (digit: string) => this.handler?.onDtmf(digit));

@@ -67,7 +67,7 @@ export class SipDialer implements OutboundDialer {
     this.emit(callId, req, 'in-progress');
     if (req.broadcast) return this.startBroadcast(callId, req, leg, req.broadcast);
     const session = this.deps.sip.session(leg, req.agentId, {
-      resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides,
+      resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides, policy: req.policy,
       onEnded: (s) => {
         this.deps.onEnded(s);
         this.emit(callId, req, 'completed', s.endReason);
@@ -79,7 +79,7 @@ export class SipDialer implements OutboundDialer {
 
   private startBroadcast(callId: string, req: OutboundCallRequest, leg: SipCallLeg, broadcast: BroadcastSettings): void {
     const session = this.deps.sip.broadcastSession(leg, {
-      id: callId, agentId: req.agentId, broadcast,
+      id: callId, agentId: req.agentId, broadcast, policy: req.policy,
       onEnded: (s, outcome) => {
         this.deps.onBroadcastEnded(s, outcome);
         this.emit(callId, req, 'completed', s.reason);

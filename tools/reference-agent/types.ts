@@ -59,6 +59,8 @@ export interface ReferenceAgentConfig {
    * would sit in the bridge's playout queue for the whole call.
    */
   echoAfterMs?: number;
+  /** Hold `conversation_initiation_metadata` back this long after the client's initiation (a slow agent start). */
+  metadataDelayMs?: number;
   firstMessage?: Utterance;
   replies?: ScriptedReply[];
   /** Send `ping` this often; 0 or omitted = never. */
