@@ -216,10 +216,10 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     },
     close: async (graceMs = 0) => {
       closing = true;
-      await campaigns?.stop();
-      tts.close();
       // New INVITEs get 503 + Retry-After while calls finish; drachtio stays connected so their BYEs still go out.
       sip?.drain();
+      await campaigns?.stop();
+      tts.close();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(graceMs);
       await registry.endAll();
