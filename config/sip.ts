@@ -49,6 +49,7 @@ const sipFileSchema = z.object({
       credentials: credentials.optional(), headers: z.record(z.string(), z.string()).optional(),
       callerId: z.string().optional(), callerName: z.string().optional(), fromDomain: z.string().optional(),
       numberFormat: z.enum(['e164', 'e164-no-plus', 'national', 'as-is']).optional(), countryCode: z.string().optional(),
+      proxy: z.string().regex(/^sips?:/i, 'a SIP URI like sip:proxy.example.com:5060').optional(),
     }).optional(),
   })).default([]),
   routes: z.object({

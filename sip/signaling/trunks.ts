@@ -45,6 +45,11 @@ export interface OutboundTrunkConfig {
   numberFormat?: NumberFormat;
   /** Country calling code for `national` format, e.g. `44`. */
   countryCode?: string;
+  /**
+   * Outbound proxy every INVITE goes through (a SIP URI, e.g. `sip:sbc.example.com:5060`).
+   * A proxy's 407 challenge is answered with Proxy-Authorization from `credentials` (RFC 3261 §22.3).
+   */
+  proxy?: string;
 }
 
 export interface TrunkConfig {
