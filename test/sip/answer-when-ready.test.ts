@@ -3,7 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/index.js';
 import type { CallSession } from '../../src/call/call-session.js';
+import { createLogger } from '../../src/logger.js';
+import { SipService, type SipServiceDeps } from '../../src/sip/sip-service.js';
 import type { Conversation } from '../../tools/reference-agent/reference-agent.js';
 import type { ReferenceAgentConfig } from '../../tools/reference-agent/types.js';
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
@@ -245,5 +248,19 @@ describe('inbound SIP: answer when the agent is ready', () => {
     await h.store.close();
     // Shutdown hung up the call in progress with BYE while drachtio was still connected.
     expect((srf.uasDialogs[0] as FakeDialog).requests.some((r) => r.method === 'BYE')).toBe(true);
+  });
+
+  it('invalid trunk CIDRs stop the start, every bad entry named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bridge-sip-'));
+    writeFileSync(join(dir, 'sip.json'), JSON.stringify({
+      trunks: [{ id: 'a', inbound: { allowedCidrs: ['10.0.0.0/33', '203.0.113.0/24'] } }, { id: 'b', inbound: { allowedCidrs: ['not-an-ip'] } }],
+    }));
+    const config = parseConfig({
+      PUBLIC_URL: 'http://127.0.0.1:1', TWILIO_AUTH_TOKEN: 'x'.repeat(32), ELEVENLABS_API_KEY: 'k', ELEVENLABS_AGENT_ID: 'agent_test',
+      DRACHTIO_HOST: 'fake', SIP_CONFIG_FILE: join(dir, 'sip.json'),
+    });
+    // Only the configuration is read before the check: nothing else is needed to construct it.
+    expect(() => new SipService({ config, log: createLogger('silent'), srf: new FakeSrf() } as unknown as SipServiceDeps))
+      .toThrow('invalid allowedCidrs: trunk a: 10.0.0.0/33, trunk b: not-an-ip');
   });
 });
