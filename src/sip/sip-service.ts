@@ -249,6 +249,12 @@ export class SipService {
     });
   }
 
+  /** Media options without G.722 (legs that play TTS: broadcasts). */
+  get narrowbandMedia(): MediaOptions {
+    const codecs = (this.media.codecs ?? DEFAULT_CODECS).filter((c) => c !== 'G722');
+    return { ...this.media, codecs: codecs.length > 0 ? codecs : ['PCMU', 'PCMA'] };
+  }
+
   /** The G.711 law outbound calls most likely carry: the first G.711 codec we offer. */
   get outboundLaw(): 'ulaw' | 'alaw' {
     return (this.media.codecs ?? DEFAULT_CODECS).find((c) => c !== 'G722') === 'PCMA' ? 'alaw' : 'ulaw';
