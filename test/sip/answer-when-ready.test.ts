@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/index.js';
+import { mulawToPcm } from '../../media/g711.js';
+import { toneLevelDb } from '../support/signal.js';
 import type { CallSession } from '../../src/call/call-session.js';
 import { createLogger } from '../../src/logger.js';
 import { SipService, type SipServiceDeps } from '../../src/sip/sip-service.js';
@@ -94,6 +96,26 @@ describe('inbound SIP: answer when the agent is ready', () => {
     const ended = new Promise<CallSession>((r) => h.bridge.events.once('call-ended', r));
     (srf.uasDialogs[0] as FakeDialog).remoteBye();
     expect((await ended).endReason).toBe('caller-hangup');
+  });
+
+  it('SIP_EARLY_MEDIA=ringback: 183 with our SDP and a 440+480 Hz ringback tone until the agent is ready, then 200', async () => {
+    const { srf, rtp, peerPort } = await setup({ metadataDelayMs: 1200 }, { SIP_EARLY_MEDIA: 'ringback', SIP_CODECS: 'PCMU,PCMA' });
+    const res = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) }));
+    await until(() => res.sent.length > 0, 2000, '183');
+    expect(res.sent[0]).toMatchObject({ status: 183, headers: { 'Content-Type': 'application/sdp' } });
+    expect(res.sent[0]!.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101/m);
+    await until(() => finalOf(res) !== undefined, 5000, '200 OK');
+    const ok = finalOf(res)!;
+    const early = rtp.filter((p) => p.at < ok.at && (p.msg[1]! & 0x7f) === 0);
+    expect(early.length).toBeGreaterThan(30); // ~1.2 s of ringing at 50 packets/s
+    const pcm = new Int16Array(early.length * 160);
+    early.forEach((p, i) => mulawToPcm(p.msg.subarray(12, 172), pcm.subarray(i * 160)));
+    const tone = pcm.subarray(0, Math.min(pcm.length, 8000)); // the 2 s "on" part of the cadence
+    expect(toneLevelDb(tone, 440, 8000)).toBeGreaterThan(-30);
+    expect(toneLevelDb(tone, 480, 8000)).toBeGreaterThan(-30);
+    expect(toneLevelDb(tone, 1000, 8000)).toBeLessThan(-50);
+    console.log(`ringback: ${early.length} early packets before the 200; 440 Hz ${toneLevelDb(tone, 440, 8000).toFixed(1)} dBFS, 480 Hz ${toneLevelDb(tone, 480, 8000).toFixed(1)} dBFS`);
+    (srf.uasDialogs[0] as FakeDialog).ack();
   });
 
   it('CANCEL while the agent handshake is delayed: no 200, agent closed with 1000, no RTP, record says the caller gave up', async () => {
