@@ -10,6 +10,9 @@ import type { ReferenceAgentConfig } from '../../tools/reference-agent/types.js'
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
 import { drachtioUnavailableReason, freePort, startBinary, type DrachtioProcess } from './drachtio-harness.js';
 import { runSipp, type SippOptions } from './sipp.js';
+import { writeG722Pcap } from './g722-pcap.js';
+import { speechWav } from '../support/audio-tools.js';
+import { normalizedCrossCorrelation } from '../support/signal.js';
 
 const CALLED = '+15550001000';
 const unavailable = process.env.DRACHTIO_BIN ? drachtioUnavailableReason() : 'skipped: set DRACHTIO_BIN to run the bridge over a real drachtio-server';
@@ -143,6 +146,24 @@ describe.skipIf(!!unavailable)(`SIP through drachtio: answer when ready, codecs,
     expect(run.code, run.output).toBe(0);
     ringing.kill();
   }, 30_000);
+
+  it('a G.722 call both ways: sipp plays G.722 speech, the pcm_16000 agent hears it (no resampling), the echo goes back as G.722', async () => {
+    const speech = speechWav('Hello, I am calling about the wideband invoice from last week.', { rate: 16000 });
+    const frames = writeG722Pcap('/tmp/voice-bridge-g722.pcap', speech);
+    const h = await start();
+    const conv = new Promise<Conversation>((r) => h.agent.once('conversation', r));
+    const ended = new Promise<CallSession>((r) => h.bridge.events.once('call-ended', r));
+    const run = await (await caller('uac-g722-pcap.xml')).done;
+    expect(run.code, run.output).toBe(0);
+    const c = await conv;
+    const session = await ended;
+    expect(session.leg.codec).toBe('g722');
+    expect(String(session.uplink)).toBe('G722(decode) -> pcm_16000');
+    const corr = normalizedCrossCorrelation(speech, c.userAudio.pcm(), 16000).corr;
+    console.log(`drachtio G.722: ${frames} packets played by sipp, agent heard ${c.userAudio.durationMs} ms, corr ${corr.toFixed(3)}`);
+    expect(corr).toBeGreaterThanOrEqual(0.9);
+    expect((session.leg as SipCallLeg).dialog.media.session.stats.sent.packets).toBeGreaterThan(200);
+  }, 40_000);
 
   it('outbound through a proxy that challenges with 407: Proxy-Authorization, then answered', async () => {
     const proxyPort = await freePort();
