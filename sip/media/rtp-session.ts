@@ -211,7 +211,12 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     if (nowMs - this.recvNextMs > 5 * FRAME_MS) this.recvNextMs = nowMs; // stall: do not burst old frames
     while (this.recvNextMs <= nowMs + 5) {
       this.recvNextMs += FRAME_MS;
-      if (this.receiver.pop(this.frameOut) !== 'idle') this.emit('audio', this.frameOut.slice());
+      const got = this.receiver.pop(this.frameOut);
+      if (got === 'idle') continue;
+      // The jitter buffer conceals with G.711 arithmetic; on G.722 bytes that is noise that also
+      // derails the ADPCM decoder, so a G.722 gap is filled with its silence codewords instead.
+      if (got === 'concealed' && this.opts.codec === 'G722') this.frameOut.fill(0xff);
+      this.emit('audio', this.frameOut.slice());
     }
   }
 
