@@ -213,9 +213,9 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
       this.recvNextMs += FRAME_MS;
       const got = this.receiver.pop(this.frameOut);
       if (got === 'idle') continue;
-      // The jitter buffer conceals with G.711 arithmetic; on G.722 bytes that is noise that also
-      // derails the ADPCM decoder, so a G.722 gap is filled with its silence codewords instead.
-      if (got === 'concealed' && this.opts.codec === 'G722') this.frameOut.fill(0xff);
+      // The jitter buffer conceals (and pauses) with G.711 arithmetic; on G.722 bytes that is loud
+      // noise that also derails the ADPCM decoder, so a G.722 gap is its silence codewords instead.
+      if (got !== 'audio' && this.opts.codec === 'G722') this.frameOut.fill(0xff);
       this.emit('audio', this.frameOut.slice());
     }
   }

@@ -12,7 +12,7 @@ import { drachtioUnavailableReason, freePort, startBinary, type DrachtioProcess 
 import { runSipp, type SippOptions } from './sipp.js';
 import { writeG722Pcap } from './g722-pcap.js';
 import { speechWav } from '../support/audio-tools.js';
-import { normalizedCrossCorrelation } from '../support/signal.js';
+import { median, normalizedCrossCorrelation, windowedCorrelation } from '../support/signal.js';
 
 const CALLED = '+15550001000';
 const unavailable = process.env.DRACHTIO_BIN ? drachtioUnavailableReason() : 'skipped: set DRACHTIO_BIN to run the bridge over a real drachtio-server';
@@ -159,11 +159,14 @@ describe.skipIf(!!unavailable)(`SIP through drachtio: answer when ready, codecs,
     const session = await ended;
     expect(session.leg.codec).toBe('g722');
     expect(String(session.uplink)).toBe('G722(decode) -> pcm_16000');
-    const corr = normalizedCrossCorrelation(speech, c.userAudio.pcm(), 16000).corr;
-    console.log(`drachtio G.722: ${frames} packets played by sipp, agent heard ${c.userAudio.durationMs} ms, corr ${corr.toFixed(3)}`);
-    expect(corr).toBeGreaterThanOrEqual(0.9);
+    const heard = c.userAudio.pcm();
+    const corr = normalizedCrossCorrelation(speech, heard, 16000).corr;
+    // Per 100 ms window at its own lag: a frame the receiver inserts on a busy machine only shifts what follows.
+    const windows = windowedCorrelation(speech, heard, { windowSamples: 1600, firstSearch: 24000, back: 12000, ahead: 12000 });
+    console.log(`drachtio G.722: ${frames} packets played by sipp, agent heard ${c.userAudio.durationMs} ms, corr ${corr.toFixed(3)} (one lag), median ${median(windows).toFixed(3)} over ${windows.length} windows`);
+    expect(median(windows)).toBeGreaterThanOrEqual(0.9);
     expect((session.leg as SipCallLeg).dialog.media.session.stats.sent.packets).toBeGreaterThan(200);
-  }, 40_000);
+  }, 120_000);
 
   it('outbound through a proxy that challenges with 407: Proxy-Authorization, then answered', async () => {
     const proxyPort = await freePort();

@@ -9,7 +9,7 @@ import type { CallSession } from '../../src/call/call-session.js';
 import type { Conversation } from '../../tools/reference-agent/reference-agent.js';
 import { haveAudioTools, speechWav } from '../support/audio-tools.js';
 import { startHarness, type Harness } from '../support/bridge-harness.js';
-import { normalizedCrossCorrelation } from '../support/signal.js';
+import { median, normalizedCrossCorrelation, windowedCorrelation } from '../support/signal.js';
 import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog } from './fake-srf.js';
 
 const CALLED = '+15550001000';
@@ -76,36 +76,38 @@ describe.skipIf(skip)('G.722 call through the bridge (fake Srf, real RTP)', () =
     }
     await c.waitFor(() => c.userAudio.durationMs >= frames * 20 - 100, 5000);
     const heard = c.userAudio.pcm();
-    // An independent decode of the same packets: the agent's audio is this, sample for sample, from where it starts.
-    const decoder = new G722Decoder();
-    const reference = new Int16Array(frames * 320);
-    payloads.forEach((p, k) => decoder.decode(p, reference.subarray(k * 320, k * 320 + 320)));
-    const { lag, corr } = normalizedCrossCorrelation(reference, heard, 8000);
-    expect(corr).toBeGreaterThanOrEqual(0.9);
-    const start = Math.max(0, -lag);
-    let identical = 0;
-    const compared = Math.min(reference.length - start, heard.length - (start + lag)) - 1;
-    for (let i = start; i < start + compared; i++) if (reference[i] === heard[i + lag]) identical++;
-    console.log(`G.722 → pcm_16000: corr ${corr.toFixed(4)}, lag ${lag} samples, ${((100 * identical) / compared).toFixed(1)} % of ${compared} samples identical to an independent decode`);
-    // Printed, not asserted: on a busy machine a packet the jitter buffer conceals or drops changes the decoder's state for a while.
-    expect(normalizedCrossCorrelation(speech16k, heard, 8000).corr).toBeGreaterThanOrEqual(0.9);
-
-    // The echo came back as G.722 (PT 9), decodable to the speech.
+    // The echo came back as G.722 (PT 9); the call is hung up before the (slow) analysis.
     await new Promise((r) => setTimeout(r, 600));
     const rtp = received.filter((m) => m.length === 172 && (m[1]! & 0x7f) === 9);
     expect(rtp.length).toBeGreaterThan(100);
-    const back = new G722Decoder();
-    const echoed = new Int16Array(rtp.length * 320);
-    rtp.forEach((m, i) => back.decode(m.subarray(12), echoed.subarray(i * 320, i * 320 + 320)));
-    const echoCorr = normalizedCrossCorrelation(speech16k, echoed, 16000 * 2).corr;
-    console.log(`G.722 echo back to the caller: corr ${echoCorr.toFixed(3)} over ${rtp.length} packets`);
-    expect(echoCorr).toBeGreaterThanOrEqual(0.9);
-
     (srf.uasDialogs[0] as FakeDialog).remoteBye();
     const session = await ended;
     expect(session.endReason).toBe('caller-hangup');
     // The media chain prints itself: decode, and no resampler between G.722's 16 kHz and the agent's.
     expect(String(session.uplink)).toBe('G722(decode) -> pcm_16000');
     expect(String(session.downlink)).toBe('pcm_16000 -> G722(encode)');
-  });
+    // An independent decode of the same packets: the agent's audio is this, sample for sample, from where it starts.
+    const decoder = new G722Decoder();
+    const reference = new Int16Array(frames * 320);
+    payloads.forEach((p, k) => decoder.decode(p, reference.subarray(k * 320, k * 320 + 320)));
+    const { lag, corr } = normalizedCrossCorrelation(reference, heard, 8000);
+    // Asserted per 100 ms window at its own lag: a frame the receiver inserts on a busy machine only shifts what follows.
+    const windows = windowedCorrelation(reference, heard, { windowSamples: 1600, firstSearch: 24000, back: 12000, ahead: 12000 });
+    console.log(`G.722 → pcm_16000: median window corr ${median(windows).toFixed(3)} over ${windows.length} windows`);
+    expect(median(windows)).toBeGreaterThanOrEqual(0.9);
+    const start = Math.max(0, -lag);
+    let identical = 0;
+    const compared = Math.min(reference.length - start, heard.length - (start + lag)) - 1;
+    for (let i = start; i < start + compared; i++) if (reference[i] === heard[i + lag]) identical++;
+    console.log(`G.722 → pcm_16000: corr ${corr.toFixed(4)}, lag ${lag} samples, ${((100 * identical) / compared).toFixed(1)} % of ${compared} samples identical to an independent decode`);
+    // Printed, not asserted: on a busy machine a packet the jitter buffer conceals or drops changes the decoder's state for a while.
+
+    const back = new G722Decoder();
+    const echoed = new Int16Array(rtp.length * 320);
+    rtp.forEach((m, i) => back.decode(m.subarray(12), echoed.subarray(i * 320, i * 320 + 320)));
+    const echoWindows = windowedCorrelation(speech16k, echoed, { windowSamples: 1600, firstSearch: 32000, back: 12000, ahead: 12000 });
+    console.log(`G.722 echo back to the caller: median window corr ${median(echoWindows).toFixed(3)} over ${rtp.length} packets`);
+    expect(median(echoWindows)).toBeGreaterThanOrEqual(0.9);
+
+  }, 120_000);
 });
