@@ -7,6 +7,10 @@
  *   sendAudio ─▶ RtpSender (pacer = playback truth, 20 ms slots) ─▶ socket ─▶ 'played'
  *   RtcpReporter ⇄ RTCP socket (SR/RR every ~5 s; BYE noticed)
  *
+ * With SRTP a `PacketTransform` sits between each socket and the rest
+ * (unprotect right after the socket, protect right before it), so the
+ * latch, jitter buffer and RTCP only ever see authenticated packets.
+ *
  * Symmetric RTP (RFC 4961): packets leave from the socket we receive on, and
  * go to the latched source of the peer's RTP once it arrives, else to the SDP
  * address. Remote 0.0.0.0 or port 0 (hold, RFC 3264 §8.4) sends nothing.
@@ -23,10 +27,14 @@ import type { PortAllocator } from './port-allocator.js';
 import { RtcpReporter, type PeerReport } from './rtcp-reporter.js';
 import { RtpReceiver, type ReceiverCounters } from './rtp-receiver.js';
 import { RtpSender, type SenderStats } from './rtp-sender.js';
+import { SlotClock } from './slot-clock.js';
 import type { Direction } from './sdp-origin.js';
 import type { SipCodec } from './sdp-negotiation.js';
 import type { JitterBufferStats } from '../../media/jitter-buffer.js';
 import type { LatchOptions } from './symmetric-latch.js';
+import type { PacketTransform } from './packet-transform.js';
+import type { NegotiatedSrtp } from './sdes.js';
+import type { SrtpStats } from '../../media/srtp/srtp-stats.js';
 import { bindPair, closeSocket, type BoundPair } from './udp-pair.js';
 
 const FRAME_MS = 20;
@@ -50,7 +58,10 @@ export interface RtpSessionOptions {
   telephoneEventPt?: number;
   remote: RemoteMedia;
   rtcpMux?: boolean;
+  /** Jitter buffer: minimum/starting cushion (adaptive) or the fixed cushion; see RtpReceiverOptions. */
   jitterMs?: number;
+  /** Playout delay follows the measured jitter (default true). */
+  adaptiveJitter?: boolean;
   inactivityTimeoutMs: number;
   clockTickMs?: number;
   clock?: MediaClock;
@@ -60,6 +71,8 @@ export interface RtpSessionOptions {
   cname?: string;
   latch?: LatchOptions;
   now?: () => number;
+  /** SRTP (or any protect/unprotect stage) between the sockets and RTP; none = plain RTP. */
+  transform?: PacketTransform;
 }
 
 export interface RtpSessionEvents {
@@ -81,6 +94,8 @@ export interface RtpSessionStats {
   rtcpSent: number;
   rtcpReceived: number;
   latched: { address: string; port: number } | undefined;
+  /** SRTP counters (protected, unprotected, dropped by reason) when the stream is SRTP. */
+  srtp?: SrtpStats;
 }
 
 export class RtpSession extends EventEmitter<RtpSessionEvents> {
@@ -93,11 +108,14 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   private readonly frameOut = new Uint8Array(160);
   private pair: BoundPair | undefined;
   private remote: RemoteMedia;
-  private recvNextMs: number | undefined;
+  /** Playout slots: one jitter-buffer frame per tick (a stall of > 100 ms is skipped, not burst). */
+  private readonly playout = new SlotClock(FRAME_MS, 5);
+  private popPending = false;
   private openedMs = 0;
   private receiving = true;
   private timedOut = false;
   private closed = false;
+  private readonly transform: PacketTransform | undefined;
 
   constructor(private readonly opts: RtpSessionOptions) {
     super();
@@ -107,9 +125,10 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     this.remote = { ...opts.remote };
     this.clock = opts.clock ?? sharedMediaClock;
     this.now = opts.now ?? (() => performance.now());
+    this.transform = opts.transform;
     const common = { law: this.law, payloadType: opts.payloadType, telephoneEventPt: opts.telephoneEventPt };
     this.sender = new RtpSender({ ...common, sendSilence: opts.sendSilence }, (b, n) => this.sendRtp(b, n), (l) => this.emit('played', l));
-    this.receiver = new RtpReceiver({ ...common, jitterMs: opts.jitterMs, latch: opts.latch }, (k) => this.emit('dtmf', k));
+    this.receiver = new RtpReceiver({ ...common, jitterMs: opts.jitterMs, adaptiveJitter: opts.adaptiveJitter, latch: opts.latch }, (k) => this.emit('dtmf', k));
     this.rtcp = new RtcpReporter({ ssrc: this.sender.ssrc, cname: opts.cname ?? `bridge-${this.sender.ssrc.toString(16)}`, intervalMs: opts.rtcpIntervalMs });
   }
 
@@ -147,6 +166,11 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     this.receiver.latch.reset();
   }
 
+  /** New SRTP keys after a re-INVITE changed them (RFC 4568 §7.1.4). */
+  rekey(srtp: NegotiatedSrtp): void {
+    this.transform?.rekey?.(srtp);
+  }
+
   /** Direction from our side of the SDP: whether we may send, and whether the peer sends (inactivity). */
   setDirection(direction: Direction): void {
     this.sender.setSending(direction === 'sendrecv' || direction === 'sendonly');
@@ -182,6 +206,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
       sent: { ...this.sender.stats }, received: { ...this.receiver.counters }, jitterBuffer: this.receiver.jitterStats,
       jitterMs: this.receiver.rtcpStats.jitter / 8, rtcpSent: this.rtcp.sent, rtcpReceived: this.rtcp.received,
       latched: l.address === undefined ? undefined : { address: l.address, port: l.port },
+      ...(this.transform?.stats ? { srtp: structuredClone(this.transform.stats) } : {}),
     };
   }
 
@@ -200,17 +225,24 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   private readonly tick = (nowMs: number): void => {
     if (this.closed) return;
     this.sender.tick(nowMs);
-    this.popFrames(nowMs);
+    // Pop after this loop iteration's poll phase: timers run before sockets are read (libuv), so a
+    // datagram that arrived just before the tick (or during a stall) is in the buffer by then.
+    if (!this.popPending) {
+      this.popPending = true;
+      setImmediate(this.popDeferred, nowMs);
+    }
     if (this.rtcp.due(nowMs)) this.sendRtcp(nowMs, false);
     this.checkInactivity(nowMs);
   };
 
-  /** One jitter-buffer frame per 20 ms of wall time, on a fixed schedule like the sender's. */
+  private readonly popDeferred = (nowMs: number): void => {
+    this.popPending = false;
+    if (!this.closed) this.popFrames(nowMs);
+  };
+
+  /** One jitter-buffer frame per 20 ms of wall time, on the same kind of schedule as the sender's. */
   private popFrames(nowMs: number): void {
-    if (this.recvNextMs === undefined) this.recvNextMs = nowMs;
-    if (nowMs - this.recvNextMs > 5 * FRAME_MS) this.recvNextMs = nowMs; // stall: do not burst old frames
-    while (this.recvNextMs <= nowMs + 5) {
-      this.recvNextMs += FRAME_MS;
+    for (let n = this.playout.tick(nowMs); n > 0; n--) {
       const got = this.receiver.pop(this.frameOut);
       if (got === 'idle') continue;
       // The jitter buffer conceals (and pauses) with G.711 arithmetic; on G.722 bytes that is loud
@@ -231,11 +263,17 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   private onRtpDatagram(msg: Buffer, address: string, port: number): void {
     if (this.closed) return;
-    if (this.opts.rtcpMux && looksLikeRtcp(msg, msg.length)) this.onRtcp(msg);
-    else this.receiver.receive(msg, msg.length, address, port, this.now());
+    if (this.opts.rtcpMux && looksLikeRtcp(msg, msg.length)) {
+      this.onRtcp(msg);
+      return;
+    }
+    const rtp = this.transform ? this.transform.unprotectRtp(msg, msg.length) : msg;
+    if (rtp) this.receiver.receive(rtp, rtp.length, address, port, this.now());
   }
 
-  private onRtcp(msg: Buffer): void {
+  private onRtcp(packet: Buffer): void {
+    const msg = this.transform ? this.transform.unprotectRtcp(packet, packet.length) : packet;
+    if (!msg) return;
     const report = this.rtcp.receive(msg, msg.length, this.now(), Date.now());
     if (report) this.emit('rtcp', report);
   }
@@ -251,7 +289,9 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   private sendRtp(buf: Uint8Array, length: number): void {
     const to = this.destination(false);
-    if (to && this.pair) this.pair.rtp.send(buf, 0, length, to.port, to.address);
+    if (!to || !this.pair) return;
+    if (!this.transform) this.pair.rtp.send(buf, 0, length, to.port, to.address);
+    else this.pair.rtp.send(this.transform.protectRtp(buf, length), to.port, to.address);
   }
 
   private sendRtcp(nowMs: number, bye: boolean): void {
@@ -259,6 +299,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     const socket = this.opts.rtcpMux ? this.pair?.rtp : this.pair?.rtcp;
     if (!to || !socket) return;
     const n = this.rtcp.build(nowMs, Date.now(), this.sender.stats, this.receiver.rtcpStats, bye);
-    socket.send(this.rtcp.buffer.slice(0, n), to.port, to.address);
+    const packet = this.rtcp.buffer.slice(0, n);
+    socket.send(this.transform ? this.transform.protectRtcp(packet, n) : packet, to.port, to.address);
   }
 }

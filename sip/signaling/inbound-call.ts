@@ -125,7 +125,7 @@ export async function answerInvite(
     return { kind: 'rejected', status: 488, reason: 'Not Acceptable Here (no usable answer in the ACK)' };
   }
   const leg = new SipDialogLeg({
-    dialog, direction: 'inbound', from: ctx.from, to: ctx.to, agentId: ctx.agentId, trunkId: ctx.trunk?.id,
+    dialog, direction: 'inbound', from: ctx.from, to: ctx.to, agentId: ctx.agentId, trunkId: ctx.trunk?.id, transport: ctx.req.protocol,
     media: settled, publicAddress: opts.publicAddress,
     cleanups: ctx.cleanups.splice(0),
   });

@@ -62,6 +62,7 @@ export function runCleanups(ctx: InviteContext): void {
 /** Source address against each trunk's allowlist (RFC 3261 §26.3.2.2 network-level trust). */
 export function identifyTrunk(trunks: readonly TrunkConfig[]): InviteMiddleware {
   return (ctx) => {
+    if (ctx.trunk) return; // already identified (e.g. an INVITE to a registered contact from its registrar)
     ctx.candidates = trunksForSource(trunks, ctx.req.source_address);
     if (ctx.candidates.length === 0) throw new SipError(403, 'Forbidden (unknown source)');
     const first = ctx.candidates[0]!;
@@ -149,9 +150,11 @@ export function checkCapacity(gate: CapacityGate, retryAfterSeconds = 5): Invite
 
 /**
  * RFC 3264 §6: answer the offer on a fresh RTP port; nothing acceptable → 488
- * (RFC 3261 §21.4.26). No SDP at all is a late offer (RFC 3261 §13.2.1): a
- * port is reserved for the offer we make in the 200 OK. The RTP session sends
- * nothing until the call is answered (or early media starts).
+ * (RFC 3261 §21.4.26), which is also the answer to a plain offer when the
+ * trunk (or SIP_MEDIA_ENCRYPTION) requires SRTP. No SDP at all is a late
+ * offer (RFC 3261 §13.2.1): a port is reserved for the offer we make in the
+ * 200 OK. The RTP session sends nothing until the call is answered (or early
+ * media starts).
  */
 export function negotiateMedia(opts: MediaOptions): InviteMiddleware {
   return async (ctx) => {
@@ -159,8 +162,9 @@ export function negotiateMedia(opts: MediaOptions): InviteMiddleware {
     const codecs = opts.codecs ?? DEFAULT_CODECS;
     if (!offer?.trim() && !ctx.req.get('Content-Type')?.includes('multipart')) return lateOffer(ctx, opts, codecs);
     if (!offer || !/^v=0/m.test(offer)) throw new SipError(488, 'Not Acceptable Here (SDP offer required)');
+    const mediaEncryption = ctx.trunk?.mediaEncryption ?? opts.mediaEncryption ?? 'allowed';
     const { media, session, release } = await openNegotiated(opts, (port) =>
-      answerOffer(offer, { address: opts.publicAddress, port, codecs, ptime: 20 }));
+      answerOffer(offer, { address: opts.publicAddress, port, codecs, ptime: 20, mediaEncryption }));
     ctx.cleanups.push(release);
     session.setDirection('inactive');
     const { answerSdp, ...negotiated } = media;

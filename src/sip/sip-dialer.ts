@@ -11,6 +11,8 @@ import { BridgeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CallStatus, Store } from '../store/index.js';
 import { SipCallLeg } from './sip-call-leg.js';
+import { recordCallMedia } from './call-media-security.js';
+import type { Metrics } from '../metrics.js';
 import type { SipService } from './sip-service.js';
 
 const FAILURE_STATUS: Record<string, CallStatus> = { busy: 'busy', 'no-answer': 'no-answer', canceled: 'canceled', 'auth-failed': 'failed', failed: 'failed' };
@@ -21,6 +23,7 @@ export interface SipDialerDeps {
   events: CallEvents;
   registry: CallRegistry;
   log: Logger;
+  metrics: Metrics;
   onEnded: (s: CallSession) => void;
   onBroadcastEnded: (s: BroadcastSession, outcome: BroadcastOutcome) => void;
   /** Synthesizes a broadcast's texts before dialing, so the message starts on answer. */
@@ -66,6 +69,7 @@ export class SipDialer implements OutboundDialer {
     const leg = new SipCallLeg(result.leg);
     await store.calls.setProviderCallId(callId, leg.providerCallId).catch(() => undefined);
     await store.calls.markAnswered(callId).catch(() => undefined);
+    await recordCallMedia(callId, result.leg, { log: this.deps.log, metrics: this.deps.metrics, store });
     this.emit(callId, req, 'in-progress');
     if (req.broadcast) return this.startBroadcast(callId, req, leg, req.broadcast);
     const session = this.deps.sip.session(leg, req.agentId, {

@@ -26,6 +26,8 @@ import { matchTransferRule, type TransferRequest } from '../transfer/transfer-re
 import type { TtsService } from '../tts/tts-service.js';
 import { RingingCall, type AnswerDecision } from './ringing-call.js';
 import { SipCallLeg } from './sip-call-leg.js';
+import { recordCallMedia } from './call-media-security.js';
+import { SipRegistrations } from './sip-registrations.js';
 import { runSipTransfer } from './sip-transfer.js';
 
 interface Ringing {
@@ -56,6 +58,7 @@ export interface SipServiceDeps {
 export class SipService {
   readonly connection: DrachtioConnection;
   readonly media: MediaOptions;
+  readonly registrations: SipRegistrations;
   private readonly trunks: TrunkConfig[];
   /** Inbound INVITEs that rang while their agent got ready (until answered or given up). */
   private readonly ringing = new Map<InviteContext, Ringing>();
@@ -68,16 +71,25 @@ export class SipService {
     const badCidrs = this.trunks.flatMap((t) => validateCidrs(t.inbound?.allowedCidrs ?? []).map((c) => `trunk ${t.id}: ${c}`));
     if (badCidrs.length > 0) throw new Error(`SIP_CONFIG_FILE: invalid allowedCidrs: ${badCidrs.join(', ')}`);
     this.connection = new DrachtioConnection({ ...sip.drachtio, log: deps.log, srf: deps.srf });
+    const { metrics } = deps;
     this.media = {
       ports: new PortAllocator({ min: sip.rtp.portMin, max: sip.rtp.portMax }),
       publicAddress: sip.publicAddress,
       codecs: sip.codecs,
-      factory: rtpSessionFactory({ bindAddress: sip.rtp.bindAddress, inactivityTimeoutMs: sip.rtp.inactivityMs }),
+      mediaEncryption: sip.mediaEncryption,
+      factory: rtpSessionFactory({
+        bindAddress: sip.rtp.bindAddress, inactivityTimeoutMs: sip.rtp.inactivityMs,
+        // Tampered, replayed or wrong-key packets: dropped by the SRTP stage, counted here; the call goes on.
+        onSrtpDrop: (reason, kind) => metrics.srtpDropped.inc({ kind, reason }),
+      }),
     };
+    this.registrations = new SipRegistrations(this.connection, this.trunks, { log: deps.log, metrics, publicAddress: sip.publicAddress });
   }
 
+  /** Connected to drachtio-server, and (when SIP_READY_REQUIRES_REGISTRATION) every registration up. */
   get ready(): boolean {
-    return this.connection.ready;
+    const regsOk = !this.deps.config.sip.readyRequiresRegistration || this.registrations.allRegistered;
+    return this.connection.ready && regsOk;
   }
 
   start(): void {
@@ -86,6 +98,7 @@ export class SipService {
     serveInbound(this.connection.srf, {
       publicAddress: sip.publicAddress,
       chain: [
+        this.registrations.identifyRegisteredContact(),
         identifyTrunk(this.trunks),
         ...(digest ? [challengeDigest({ realm: 'voice-bridge' })] : []),
         routeToAgent({ ...sip.file.routes, defaultAgentId: sip.file.routes.defaultAgentId ?? this.deps.config.elevenlabs.agentId }),
@@ -103,6 +116,7 @@ export class SipService {
       onOutcome: (o, ctx) => this.onInviteOutcome(o, ctx),
     });
     this.connection.start();
+    this.registrations.start();
   }
 
   /** Shutting down: new INVITEs get 503 + Retry-After while the calls in progress finish. */
@@ -110,7 +124,9 @@ export class SipService {
     this.draining = true;
   }
 
-  stop(): void {
+  /** Unregister (Expires: 0) while still connected, then disconnect. */
+  async stop(): Promise<void> {
+    await this.registrations.stop();
     this.connection.stop();
   }
 
@@ -174,7 +190,8 @@ export class SipService {
     }
     this.deps.registry.add(session);
     session.start();
-    if (!rang) void this.deps.callLog.started(session);
+    if (rang) void rang.recorded.then(() => recordCallMedia(session.id, dialog, this.deps));
+    else void this.deps.callLog.started(session).then(() => recordCallMedia(session.id, dialog, this.deps));
   }
 
   private agentInit(callId: string, from: string, to: string, variables: Record<string, string | number | boolean>,
@@ -263,7 +280,9 @@ export class SipService {
   /** The outbound trunk (SIP_CONFIG_FILE `outboundTrunk`). */
   get outboundTrunk(): TrunkConfig['outbound'] {
     const id = this.deps.config.sip.file.outboundTrunk;
-    return id ? this.trunks.find((t) => t.id === id)?.outbound : undefined;
+    const trunk = id ? this.trunks.find((t) => t.id === id) : undefined;
+    if (!trunk?.outbound) return undefined;
+    return { ...trunk.outbound, mediaEncryption: trunk.mediaEncryption ?? this.deps.config.sip.mediaEncryption };
   }
 
   /** `callId` is the call record's id (the Call-ID inbound, our UUID outbound). */

@@ -35,6 +35,15 @@ export interface CallRecord {
   campaignId: string | null;
   recipientId: number | null;
   metadata: Record<string, JsonValue> | null;
+  /** Media security of a SIP call (null for Twilio, or before it was answered). */
+  media: CallMediaSecurity | null;
+}
+
+/** What protected a SIP call: signalling transport, SRTP or not, and the suite. */
+export interface CallMediaSecurity {
+  transport: string | null;
+  srtp: boolean;
+  suite: string | null;
 }
 
 export interface NewCall {
@@ -153,6 +162,13 @@ export class CallRecords {
     });
   }
 
+  async setMediaSecurity(id: string, media: CallMediaSecurity): Promise<boolean> {
+    const r = await this.db.updateTable('calls')
+      .set({ sip_transport: media.transport, srtp: media.srtp ? 1 : 0, srtp_suite: media.suite })
+      .where('id', '=', id).executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
   /** Stores the transcript so far without ending the call (a call that is being transferred). */
   async saveTranscript(id: string, transcript: TranscriptTurn[]): Promise<boolean> {
     const r = await this.db.updateTable('calls').set({ transcript: JSON.stringify(transcript) }).where('id', '=', id).executeTakeFirst();
@@ -172,6 +188,20 @@ export class CallRecords {
       .where('provider_call_id', '=', providerCallId)
       .executeTakeFirst();
     return row && toCallRecord(row);
+  }
+
+  /**
+   * Ended calls, newest first, a page at a time: `before` is the last page's
+   * final call (its created_at and id), so pages stay stable while calls are added.
+   */
+  async listEnded(page: { limit: number; before?: { createdAt: number; id: string } }): Promise<CallRecord[]> {
+    let q = this.db.selectFrom('calls').selectAll().where('ended_at', 'is not', null);
+    const before = page.before;
+    if (before) {
+      q = q.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+    return rows.map(toCallRecord);
   }
 
   /** Calls not yet ended, oldest first (e.g. to reconcile after a restart). */
@@ -207,5 +237,7 @@ export function toCallRecord(row: CallRow): CallRecord {
     campaignId: row.campaign_id,
     recipientId: row.recipient_id,
     metadata: fromJson<Record<string, JsonValue>>(row.metadata),
+    media: row.srtp === null || row.srtp === undefined ? null
+      : { transport: row.sip_transport ?? null, srtp: Number(row.srtp) === 1, suite: row.srtp_suite ?? null },
   };
 }

@@ -74,6 +74,11 @@ export interface CallsTable {
   campaign_id: string | null;
   recipient_id: number | null;
   metadata: string | null;
+  /** SIP signalling transport (udp, tcp, tls); NULL for Twilio. */
+  sip_transport: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 = SRTP media, 0 = plain RTP; NULL for Twilio. */
+  srtp: ColumnType<number | null, number | null | undefined, number | null>;
+  srtp_suite: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface CampaignsTable {
