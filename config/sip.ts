@@ -15,12 +15,31 @@ export const sipEnvShape = {
   RTP_INACTIVITY_SECONDS: z.coerce.number().positive().default(20),
   /** Which provider outbound calls (POST /calls, campaigns) use. */
   OUTBOUND_PROVIDER: z.enum(['twilio', 'sip']).default('twilio'),
+  /** Ringing lasts until the agent conversation is ready, at most this long (then the agent-failure policy). */
+  SIP_ANSWER_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** `ringback`: 183 Session Progress with our SDP and a ringback tone while the agent connects (RFC 3960). */
+  SIP_EARLY_MEDIA: z.enum(['off', 'ringback']).default('off'),
+  /** Retry-After on 503 (full, draining, agent not ready), RFC 3261 §20.33. */
+  SIP_RETRY_AFTER_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
+  /** Codecs offered outbound and accepted inbound, in our preference order. */
+  SIP_CODECS: z.string().default('G722,PCMU,PCMA').transform(codecList).pipe(z.array(z.enum(['G722', 'PCMU', 'PCMA'])).min(1)),
+  /** SIP headers passed to the agent as dynamic variables `sip_<lower_snake_name>`. */
+  SIP_HEADERS_TO_AGENT: z.string().default('').transform(headerList)
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'a SIP header name (RFC 3261 token)')).max(32)),
   /** SRTP (SDES): `disabled` plain RTP only, `allowed` either (SRTP when offered), `required` SRTP only. Per trunk too. */
   SIP_MEDIA_ENCRYPTION: z.enum(['disabled', 'allowed', 'required']).default('allowed'),
   /** Whether a trunk registration that is not up makes /readyz answer 503. */
   SIP_READY_REQUIRES_REGISTRATION: z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
     .transform((v) => ['true', '1', 'yes', 'on'].includes(v)).default(false),
 };
+
+function codecList(raw: string): string[] {
+  return [...new Set(raw.split(',').map((c) => c.trim().toUpperCase().replace(/^G\.722$/, 'G722')).filter(Boolean))];
+}
+
+function headerList(raw: string): string[] {
+  return raw.split(',').map((h) => h.trim()).filter(Boolean);
+}
 
 const e164 = z.string().regex(/^\+?\d{3,15}$/);
 const credentials = z.object({ username: z.string().min(1), password: z.string().min(1), realm: z.string().optional() });
@@ -57,6 +76,7 @@ const sipFileSchema = z.object({
       credentials: credentials.optional(), headers: z.record(z.string(), z.string()).optional(),
       callerId: z.string().optional(), callerName: z.string().optional(), fromDomain: z.string().optional(),
       numberFormat: z.enum(['e164', 'e164-no-plus', 'national', 'as-is']).optional(), countryCode: z.string().optional(),
+      proxy: z.string().regex(/^sips?:/i, 'a SIP URI like sip:proxy.example.com:5060').optional(),
     }).optional(),
   }).refine((t) => !t.register || t.register.registrar || t.outbound, { message: 'register needs `registrar` or an `outbound` host', path: ['register'] }))
     .default([]),
@@ -77,6 +97,11 @@ export interface SipConfig {
   publicAddress: string;
   rtp: { bindAddress: string; portMin: number; portMax: number; inactivityMs: number };
   outboundProvider: 'twilio' | 'sip';
+  answerTimeoutMs: number;
+  earlyMedia: 'off' | 'ringback';
+  retryAfterSeconds: number;
+  codecs: Array<'G722' | 'PCMU' | 'PCMA'>;
+  headersToAgent: string[];
   /** Default for trunks without their own `mediaEncryption`. */
   mediaEncryption: 'disabled' | 'allowed' | 'required';
   readyRequiresRegistration: boolean;
@@ -99,6 +124,11 @@ export function sipConfig(e: SipEnv): SipConfig {
     publicAddress: e.SIP_PUBLIC_ADDRESS,
     rtp: { bindAddress: e.RTP_BIND_ADDRESS, portMin: e.RTP_PORT_MIN, portMax: e.RTP_PORT_MAX, inactivityMs: e.RTP_INACTIVITY_SECONDS * 1000 },
     outboundProvider: e.OUTBOUND_PROVIDER,
+    answerTimeoutMs: e.SIP_ANSWER_TIMEOUT_MS,
+    earlyMedia: e.SIP_EARLY_MEDIA,
+    retryAfterSeconds: e.SIP_RETRY_AFTER_SECONDS,
+    codecs: e.SIP_CODECS,
+    headersToAgent: e.SIP_HEADERS_TO_AGENT,
     mediaEncryption: e.SIP_MEDIA_ENCRYPTION,
     readyRequiresRegistration: e.SIP_READY_REQUIRES_REGISTRATION,
     file: e.SIP_CONFIG_FILE ? loadSipFile(e.SIP_CONFIG_FILE) : sipFileSchema.parse({}),

@@ -281,14 +281,16 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       heartbeat.stop();
       await forwarder?.stop();
       callPrep.clear();
+      // New INVITEs get 503 + Retry-After while calls finish; drachtio stays connected so their BYEs still go out.
+      sip?.drain();
       eventStream.close();
       await campaigns?.stop();
       lifecycle.stop();
       tts.close();
-      await sip?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(graceMs);
       await registry.endAll();
+      await sip?.stop();
       for (const client of wsApp.getWss().clients) client.terminate();
       server.closeAllConnections();
       await stopped;

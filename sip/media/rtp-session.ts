@@ -29,6 +29,7 @@ import { RtpReceiver, type ReceiverCounters } from './rtp-receiver.js';
 import { RtpSender, type SenderStats } from './rtp-sender.js';
 import { SlotClock } from './slot-clock.js';
 import type { Direction } from './sdp-origin.js';
+import type { SipCodec } from './sdp-negotiation.js';
 import type { JitterBufferStats } from '../../media/jitter-buffer.js';
 import type { LatchOptions } from './symmetric-latch.js';
 import type { PacketTransform } from './packet-transform.js';
@@ -52,7 +53,7 @@ export interface RtpSessionOptions {
   portAllocator?: PortAllocator;
   /** Address to put in SDP c= (NAT); defaults to bindAddress. */
   advertisedAddress?: string;
-  codec: 'PCMU' | 'PCMA';
+  codec: SipCodec;
   payloadType: number;
   telephoneEventPt?: number;
   remote: RemoteMedia;
@@ -118,7 +119,9 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   constructor(private readonly opts: RtpSessionOptions) {
     super();
-    this.law = opts.codec === 'PCMU' ? 'ulaw' : 'alaw';
+    // G.722 payloads travel as opaque 160-byte frames; its idle fill uses μ-law's 0xFF, which a
+    // G.722 decoder also turns into digital silence (−84 dBFS, checked against ffmpeg's decoder).
+    this.law = opts.codec === 'PCMA' ? 'alaw' : 'ulaw';
     this.remote = { ...opts.remote };
     this.clock = opts.clock ?? sharedMediaClock;
     this.now = opts.now ?? (() => performance.now());
@@ -240,7 +243,12 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   /** One jitter-buffer frame per 20 ms of wall time, on the same kind of schedule as the sender's. */
   private popFrames(nowMs: number): void {
     for (let n = this.playout.tick(nowMs); n > 0; n--) {
-      if (this.receiver.pop(this.frameOut) !== 'idle') this.emit('audio', this.frameOut.slice());
+      const got = this.receiver.pop(this.frameOut);
+      if (got === 'idle') continue;
+      // The jitter buffer conceals (and pauses) with G.711 arithmetic; on G.722 bytes that is loud
+      // noise that also derails the ADPCM decoder, so a G.722 gap is its silence codewords instead.
+      if (got !== 'audio' && this.opts.codec === 'G722') this.frameOut.fill(0xff);
+      this.emit('audio', this.frameOut.slice());
     }
   }
 

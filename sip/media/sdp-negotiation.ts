@@ -5,9 +5,14 @@
  * What it does, by RFC 3264 section:
  * - §6: the answer keeps every m= line of the offer, in order; lines we do
  *   not take (video, image/T.38, a second audio stream, SRTP) get port 0.
- * - §6.1: one audio codec (our preference order) plus telephone-event/8000 if
- *   offered, with the offer's payload-type numbers; direction mirrored
- *   (sendonly ⇄ recvonly, inactive stays inactive).
+ * - §6.1: one audio codec plus telephone-event/8000 if offered, with the
+ *   offer's payload-type numbers; the codec is the offer's first one that we
+ *   support ("the answerer SHOULD keep the order of the offer"), so a trunk
+ *   offering `8 0 101` gets PCMA. Direction mirrored (sendonly ⇄ recvonly,
+ *   inactive stays inactive). One codec, not every common one: the RTP
+ *   session carries one payload format for the whole call.
+ * - G.722 (RFC 3551 §4.5.2): static PT 9 with clock rate 8000 in SDP and RTP
+ *   timestamps, although it samples at 16 kHz (an error kept for history).
  * - §8: every changed SDP we send in a session bumps the o= version; an
  *   unchanged one keeps it.
  * - Connection data (RFC 4566 §5.7): the media-level c= wins over the session
@@ -31,16 +36,19 @@ import type { SrtpMasterKey } from '../../media/srtp/srtp-key.js';
 
 export type { Direction } from './sdp-origin.js';
 export type G711Codec = 'PCMU' | 'PCMA';
+/** The audio codecs a SIP leg can carry. */
+export type SipCodec = G711Codec | 'G722';
 
 /** RFC 3551 §6 static payload types. */
-const STATIC_PT: Record<G711Codec, number> = { PCMU: 0, PCMA: 8 };
+const STATIC_PT: Record<SipCodec, number> = { PCMU: 0, PCMA: 8, G722: 9 };
+const STATIC_NAME: Record<number, string> = { 0: 'PCMU/8000', 8: 'PCMA/8000', 9: 'G722/8000' };
 
 export interface LocalMedia extends OriginOptions {
   /** Address written in c= (the public/advertised one behind NAT). */
   address: string;
   port: number;
-  /** Our preference order. */
-  codecs: readonly G711Codec[];
+  /** What we support; outbound offers list them in this order. */
+  codecs: readonly SipCodec[];
   /** a=ptime we ask for (RFC 4566 §6); default 20. */
   ptime?: number;
   /** Plain RTP and/or SRTP (default `allowed`: take either, prefer SRTP). */
@@ -51,7 +59,7 @@ export interface LocalMedia extends OriginOptions {
 
 export interface NegotiatedMedia {
   ok: true;
-  codec: G711Codec;
+  codec: SipCodec;
   payloadType: number;
   telephoneEventPt?: number;
   /** Where to send RTP (before latching). address 0.0.0.0 = on hold, send nothing. */
@@ -79,7 +87,7 @@ export interface NegotiationFailure {
 
 interface Pick {
   index: number;
-  codec: G711Codec;
+  codec: SipCodec;
   payloadType: number;
   telephoneEventPt?: number;
   crypto?: RemoteCrypto;
@@ -93,18 +101,19 @@ const offeredCrypto: CryptoChooser = (m) => pickOfferedCrypto(m.crypto);
 function codecOf(m: MediaDescription, pt: number): string | undefined {
   const map = m.rtp.find((r) => r.payload === pt);
   if (map) return `${map.codec.toUpperCase()}/${map.rate ?? ''}`;
-  return pt === 0 ? 'PCMU/8000' : pt === 8 ? 'PCMA/8000' : undefined;
+  return STATIC_NAME[pt];
 }
 
 function payloadList(m: MediaDescription): number[] {
   return String(m.payloads ?? '').split(/\s+/).filter(Boolean).map(Number).filter(Number.isInteger);
 }
 
-function pickCodec(m: MediaDescription, prefs: readonly G711Codec[]): Omit<Pick, 'index'> | undefined {
+/** The first payload type in the m= line's own order whose codec we support (RFC 3264 §6.1). */
+function pickCodec(m: MediaDescription, supported: readonly SipCodec[]): Omit<Pick, 'index'> | undefined {
   const pts = payloadList(m);
-  for (const codec of prefs) {
-    const pt = pts.find((p) => codecOf(m, p) === `${codec}/8000`);
-    if (pt === undefined) continue;
+  for (const pt of pts) {
+    const codec = supported.find((c) => codecOf(m, pt) === `${c}/8000`);
+    if (codec === undefined) continue;
     const te = pts.find((p) => codecOf(m, p) === 'TELEPHONE-EVENT/8000');
     return te === undefined ? { codec, payloadType: pt } : { codec, payloadType: pt, telephoneEventPt: te };
   }
@@ -112,7 +121,7 @@ function pickCodec(m: MediaDescription, prefs: readonly G711Codec[]): Omit<Pick,
 }
 
 /** First usable audio m= line, an SRTP one before a plain one (mode permitting), with a codec we can do. */
-function choose(sdp: SessionDescription, prefs: readonly G711Codec[], mode: MediaEncryption = 'allowed',
+function choose(sdp: SessionDescription, prefs: readonly SipCodec[], mode: MediaEncryption = 'allowed',
   cryptoOf: CryptoChooser = offeredCrypto): Pick | NegotiationFailure {
   let why = 'no audio stream offered';
   let plain: Pick | undefined;
@@ -254,7 +263,7 @@ function render(local: LocalMedia, media: MediaDescription[]): string {
  * offered. With `srtpKeys` (our SAVP offer) the answer must be SAVP and pick
  * one of our tags with the same suite (RFC 4568 §7.1.3); its key is the peer's.
  */
-export function parseAnswer(answerSdp: string, offeredCodecs: readonly G711Codec[],
+export function parseAnswer(answerSdp: string, offeredCodecs: readonly SipCodec[],
   srtpKeys?: readonly SrtpMasterKey[]): NegotiatedMedia | NegotiationFailure {
   let answer: SessionDescription;
   try {
@@ -266,24 +275,12 @@ export function parseAnswer(answerSdp: string, offeredCodecs: readonly G711Codec
   const keys = srtpKeys ?? [];
   const cryptoOf: CryptoChooser = (m) => (m.crypto ?? []).map(parseCrypto)
     .find((c) => c !== undefined && keys[c.tag - 1]?.suite === c.key.suite);
-  const pick = choose(answer, firstAnswered(answer, offeredCodecs), keys.length ? 'required' : 'disabled', cryptoOf);
+  const pick = choose(answer, offeredCodecs, keys.length ? 'required' : 'disabled', cryptoOf);
   if (!('index' in pick)) return pick;
   const m = answer.media[pick.index]!;
   const media = negotiated(answer, pick, MIRROR[sdpDirection(m.direction ?? answer.direction)]);
   const c = pick.crypto;
   return c ? { ...media, srtp: { suite: c.key.suite, tag: c.tag, localKey: keys[c.tag - 1]!, remoteKey: c.key } } : media;
-}
-
-function firstAnswered(answer: SessionDescription, offered: readonly G711Codec[]): G711Codec[] {
-  const m = answer.media.find((x) => x.type === 'audio' && x.port !== 0);
-  if (!m) return [...offered];
-  const order = payloadList(m).map((p) => codecOf(m, p)?.split('/')[0]);
-  return [...offered].sort((a, b) => rank(order, a) - rank(order, b));
-}
-
-function rank(order: Array<string | undefined>, codec: string): number {
-  const i = order.indexOf(codec);
-  return i < 0 ? order.length : i;
 }
 
 export { readOrigin, reofferHold, reofferUnhold } from './sdp-origin.js';

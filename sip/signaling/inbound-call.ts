@@ -1,12 +1,17 @@
 import { createInviteContext, runCleanups, runInviteChain, type InviteContext, type InviteMiddleware } from './inbound-chain.js';
+import { startRingback, type Ringback } from './early-media.js';
+import { acceptLateAnswer } from './late-offer.js';
 import { SipError } from './sip-error.js';
 import { SipDialogLeg } from './sip-dialog-leg.js';
 import { sipStatusOf, type SipRequestLike, type SipServerResponse, type SrfLike } from './srf-types.js';
 
 /**
- * Inbound calls: admission chain, 180 Ringing, 200 OK with our SDP, ACK.
- * drachtio-server already sent 100 Trying (RFC 3261 §8.2.6.1) and matches
- * CANCELs to the INVITE; a CANCEL at any point before the 200 is final for us.
+ * Inbound calls: admission chain, 180 Ringing (or 183 with early media),
+ * `beforeAnswer` (the agent gets ready while it rings), 200 OK with our SDP,
+ * ACK. drachtio-server already sent 100 Trying (RFC 3261 §8.2.6.1) and
+ * matches CANCELs to the INVITE (it answers 487 itself, §9.2); a CANCEL at any
+ * point before the 200 is final for us. No RTP leaves before the 200 OK
+ * except the early-media ringback after a 183.
  */
 
 export interface AnswerOptions {
@@ -18,9 +23,13 @@ export interface AnswerOptions {
   ackTimeoutMs?: number;
   /**
    * Runs after 180 Ringing and before 200 OK (e.g. connect the agent first, so
-   * the caller never hears dead air). A CANCEL meanwhile ends the attempt.
+   * the caller never hears dead air): resolve to answer, throw a `SipError` to
+   * refuse. `signal` aborts on CANCEL, which ends the attempt. Not run for a
+   * late offer: its codec is only known from the ACK.
    */
-  beforeAnswer?: (ctx: InviteContext) => Promise<void>;
+  beforeAnswer?: (ctx: InviteContext, signal: AbortSignal) => Promise<void>;
+  /** `ringback`: 183 Session Progress with our answer and a ringback tone while `beforeAnswer` runs (RFC 3960). */
+  earlyMedia?: 'off' | 'ringback';
 }
 
 export type InboundOutcome =
@@ -52,14 +61,15 @@ export async function handleInvite(
 ): Promise<InboundOutcome> {
   let ctx: InviteContext | undefined;
   let canceled = false;
-  req.on('cancel', () => { canceled = true; });
+  const cancel = new AbortController();
+  req.on('cancel', () => { canceled = true; cancel.abort(); });
   try {
     // createUAS cannot answer without a Contact (protocols.md §8.3): refuse first.
     if (!req.has('Contact')) throw new SipError(400, 'Bad Request (missing Contact)');
     ctx = createInviteContext(req, res);
     await runInviteChain(ctx, opts.chain);
     if (canceled) throw new CanceledError();
-    const outcome = await answerInvite(srf, ctx, opts, () => canceled);
+    const outcome = await answerInvite(srf, ctx, opts, () => canceled, cancel.signal);
     opts.onOutcome?.(outcome, ctx);
     return outcome;
   } catch (err) {
@@ -83,20 +93,40 @@ function rejectionOf(err: unknown, canceled: boolean): InboundOutcome {
   return { kind: 'rejected', status: 500, reason: 'Server Internal Error' };
 }
 
-/** 180, then createUAS (200 OK + SDP), then wait for the ACK. */
+/** 180 (or 183 + ringback), `beforeAnswer`, then createUAS (200 OK + SDP), then wait for the ACK. */
 export async function answerInvite(
-  srf: SrfLike, ctx: InviteContext, opts: AnswerOptions, isCanceled: () => boolean,
+  srf: SrfLike, ctx: InviteContext, opts: AnswerOptions, isCanceled: () => boolean, signal = new AbortController().signal,
 ): Promise<InboundOutcome> {
   const media = ctx.media;
-  if (!media) throw new SipError(500, 'Server Internal Error (no media negotiated)');
-  ctx.res.send(180, 'Ringing', { headers: opts.headers ?? {} });
-  await opts.beforeAnswer?.(ctx);
+  const late = ctx.lateOffer;
+  if (!media && !late) throw new SipError(500, 'Server Internal Error (no media negotiated)');
+  const headers = opts.headers ?? {};
+  let ringback: Ringback | undefined;
+  if (media && opts.earlyMedia === 'ringback') {
+    ctx.res.send(183, 'Session Progress', { headers: { ...headers, 'Content-Type': 'application/sdp' }, body: media.localSdp });
+    ringback = startRingback(media);
+  } else {
+    ctx.res.send(180, 'Ringing', { headers });
+  }
+  try {
+    if (media) await opts.beforeAnswer?.(ctx, signal);
+  } finally {
+    ringback?.stop();
+  }
   if (isCanceled()) throw new CanceledError();
-  const dialog = await srf.createUAS(ctx.req, ctx.res, { localSdp: media.localSdp, headers: opts.headers ?? {} });
+  const dialog = await srf.createUAS(ctx.req, ctx.res, { localSdp: media?.localSdp ?? late!.offerSdp, headers });
+  // The 200 OK is out: media may flow now (RFC 3264 §5: the offerer may receive once it sent the offer).
+  media?.session.setDirection(media.direction);
   const acked = waitForAck(dialog, opts.ackTimeoutMs ?? 32_000);
+  const settled = media ?? (late ? await acceptLateAnswer(late, acked) : undefined);
+  if (!settled) {
+    await dialog.destroy().catch(() => undefined);
+    if (isCanceled()) return { kind: 'canceled' };
+    return { kind: 'rejected', status: 488, reason: 'Not Acceptable Here (no usable answer in the ACK)' };
+  }
   const leg = new SipDialogLeg({
     dialog, direction: 'inbound', from: ctx.from, to: ctx.to, agentId: ctx.agentId, trunkId: ctx.trunk?.id, transport: ctx.req.protocol,
-    media, publicAddress: opts.publicAddress,
+    media: settled, publicAddress: opts.publicAddress,
     cleanups: ctx.cleanups.splice(0),
   });
   if (isCanceled() || !(await acked)) {
@@ -108,11 +138,12 @@ export async function answerInvite(
   return { kind: 'answered', leg };
 }
 
-function waitForAck(dialog: { on(e: 'ack', l: () => void): unknown; on(e: 'destroy', l: () => void): unknown },
-  timeoutMs: number): Promise<boolean> {
+/** The ACK (with its body: a late offer's answer, RFC 3261 §13.2.1), or false on BYE / timeout. */
+function waitForAck(dialog: { on(e: 'ack', l: (ack: SipRequestLike) => void): unknown; on(e: 'destroy', l: () => void): unknown },
+  timeoutMs: number): Promise<SipRequestLike | false> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), timeoutMs);
-    dialog.on('ack', () => { clearTimeout(timer); resolve(true); });
+    dialog.on('ack', (ack) => { clearTimeout(timer); resolve(ack); });
     dialog.on('destroy', () => { clearTimeout(timer); resolve(false); });
   });
 }

@@ -1,5 +1,6 @@
 import { DigestVerifier } from './digest.js';
 import { answerOffer } from '../media/sdp-negotiation.js';
+import { prepareLateOffer, type LateOffer } from './late-offer.js';
 import { DEFAULT_CODECS, openNegotiated, type LegMedia, type MediaOptions } from './media-port.js';
 import { SipError } from './sip-error.js';
 import { parseNameAddr, type NameAddr } from './sip-headers.js';
@@ -28,6 +29,8 @@ export interface InviteContext {
   calledNumber: string;
   agentId?: string;
   media?: LegMedia;
+  /** An INVITE without SDP: our offer goes in the 200 OK, the answer comes in the ACK. */
+  lateOffer?: LateOffer;
   /** Run (last first) if the INVITE is not answered; handed to the leg otherwise. */
   cleanups: Array<() => void>;
 }
@@ -134,11 +137,12 @@ export function concurrencyGate(max: number, status: 486 | 503 = 486): CapacityG
   };
 }
 
-export function checkCapacity(gate: CapacityGate): InviteMiddleware {
+/** Refuse beyond capacity; a 503 says when to try again (RFC 3261 §20.33 Retry-After). */
+export function checkCapacity(gate: CapacityGate, retryAfterSeconds = 5): InviteMiddleware {
   return (ctx) => {
     const got = gate.tryAcquire(ctx);
     if (typeof got !== 'function') {
-      throw new SipError(got.status, got.reason, got.status === 503 ? { 'Retry-After': '5' } : {});
+      throw new SipError(got.status, got.reason, got.status === 503 ? { 'Retry-After': String(retryAfterSeconds) } : {});
     }
     ctx.cleanups.push(got);
   };
@@ -147,18 +151,31 @@ export function checkCapacity(gate: CapacityGate): InviteMiddleware {
 /**
  * RFC 3264 §6: answer the offer on a fresh RTP port; nothing acceptable → 488
  * (RFC 3261 §21.4.26), which is also the answer to a plain offer when the
- * trunk (or SIP_MEDIA_ENCRYPTION) requires SRTP.
+ * trunk (or SIP_MEDIA_ENCRYPTION) requires SRTP. No SDP at all is a late
+ * offer (RFC 3261 §13.2.1): a port is reserved for the offer we make in the
+ * 200 OK. The RTP session sends nothing until the call is answered (or early
+ * media starts).
  */
 export function negotiateMedia(opts: MediaOptions): InviteMiddleware {
   return async (ctx) => {
     const offer = ctx.req.body;
-    if (!offer || !/^v=0/m.test(offer)) throw new SipError(488, 'Not Acceptable Here (SDP offer required)');
     const codecs = opts.codecs ?? DEFAULT_CODECS;
+    if (!offer?.trim() && !ctx.req.get('Content-Type')?.includes('multipart')) return lateOffer(ctx, opts, codecs);
+    if (!offer || !/^v=0/m.test(offer)) throw new SipError(488, 'Not Acceptable Here (SDP offer required)');
     const mediaEncryption = ctx.trunk?.mediaEncryption ?? opts.mediaEncryption ?? 'allowed';
     const { media, session, release } = await openNegotiated(opts, (port) =>
       answerOffer(offer, { address: opts.publicAddress, port, codecs, ptime: 20, mediaEncryption }));
     ctx.cleanups.push(release);
+    session.setDirection('inactive');
     const { answerSdp, ...negotiated } = media;
     ctx.media = { ...negotiated, session, localSdp: answerSdp };
   };
+}
+
+function lateOffer(ctx: InviteContext, opts: MediaOptions, codecs: LateOffer['codecs']): void {
+  const port = opts.ports.reserve();
+  if (port === undefined) throw new SipError(503, 'Service Unavailable (no RTP port)', { 'Retry-After': '5' });
+  const late = prepareLateOffer(opts, codecs, port);
+  ctx.lateOffer = late;
+  ctx.cleanups.push(() => late.release());
 }

@@ -1,6 +1,6 @@
 import type { PortAllocator } from '../media/port-allocator.js';
 import { RtpSession, type RtpSessionOptions } from '../media/rtp-session.js';
-import type { G711Codec, NegotiatedMedia, NegotiationFailure } from '../media/sdp-negotiation.js';
+import type { SipCodec, NegotiatedMedia, NegotiationFailure } from '../media/sdp-negotiation.js';
 import type { MediaEncryption } from '../media/sdes.js';
 import { SipError } from './sip-error.js';
 import { srtpTransform, type SrtpDropListener } from '../media/packet-transform.js';
@@ -22,7 +22,7 @@ export interface MediaOptions {
   /** Public address for `c=` (RFC 4566 §5.7); behind NAT the external one. */
   publicAddress: string;
   /** Our preference order (default PCMU, PCMA). */
-  codecs?: readonly G711Codec[];
+  codecs?: readonly SipCodec[];
   /** Default SRTP policy (a trunk's own setting wins); default `allowed`. */
   mediaEncryption?: MediaEncryption;
 }
@@ -34,7 +34,7 @@ export interface LegMedia extends NegotiatedMedia {
   localSdp: string;
 }
 
-export const DEFAULT_CODECS: readonly G711Codec[] = ['PCMU', 'PCMA'];
+export const DEFAULT_CODECS: readonly SipCodec[] = ['PCMU', 'PCMA'];
 
 /** The usual factory: an `RtpSession` bound on `bindAddress`, with SRTP when the media agreed it. */
 export function rtpSessionFactory(

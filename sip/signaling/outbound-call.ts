@@ -55,7 +55,9 @@ export async function placeSipCall(
     const dialog = await srf.createUAC(trunkRequestUri(trunk, to), {
       localSdp: opts.localSdp,
       headers: buildHeaders(trunk, opts),
+      // drachtio-srf answers a 401 (Authorization) or a proxy's 407 (Proxy-Authorization) with these, once (RFC 3261 §22.2-22.3).
       ...(credentials ? { auth: { username: credentials.username, password: credentials.password } } : {}),
+      ...(trunk.proxy ? { proxy: trunk.proxy } : {}),
     }, {
       cbRequest: (_err, req) => { invite = req; if (ringTimedOut || aborted) cancel(); },
       cbProvisional: (res: SipResponseLike) => opts.onProgress?.(res.status, res.body || undefined),

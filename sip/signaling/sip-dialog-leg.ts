@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { answerOffer, type Direction, type G711Codec, type NegotiatedMedia } from '../media/sdp-negotiation.js';
+import { answerOffer, type Direction, type SipCodec, type NegotiatedMedia } from '../media/sdp-negotiation.js';
 import type { LegMedia } from './media-port.js';
 import { referTransfer, type ReferOptions, type ReferOutcome } from './refer-transfer.js';
 import { parseDtmfRelay, type NameAddr } from './sip-headers.js';
@@ -114,7 +114,7 @@ export class SipDialogLeg extends EventEmitter<SipDialogLegEvents> {
     // Same port, same codec (the RTP session's law is fixed); the o= version
     // moves only if our answer changed (RFC 3264 §8).
     // SRTP stays SRTP and plain stays plain: the session's transform is fixed (a downgrade mid-call is refused).
-    const codecs: readonly G711Codec[] = [this.media.codec];
+    const codecs: readonly SipCodec[] = [this.media.codec];
     const current = this.media.srtp;
     const answer = answerOffer(req.body, {
       address: this.init.publicAddress, port: this.media.session.localPort, codecs, ptime: 20, previous: this.media.localSdp,

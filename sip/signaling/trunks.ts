@@ -47,6 +47,11 @@ export interface OutboundTrunkConfig {
   numberFormat?: NumberFormat;
   /** Country calling code for `national` format, e.g. `44`. */
   countryCode?: string;
+  /**
+   * Outbound proxy every INVITE goes through (a SIP URI, e.g. `sip:sbc.example.com:5060`).
+   * A proxy's 407 challenge is answered with Proxy-Authorization from `credentials` (RFC 3261 §22.3).
+   */
+  proxy?: string;
   /** SRTP for calls placed on this trunk (the trunk's own setting, else the global one). */
   mediaEncryption?: MediaEncryption;
 }
@@ -96,9 +101,9 @@ export function cidrContains(cidr: string, address: string): boolean {
   return (ipToBigInt(ip, family) & range.mask) === range.net;
 }
 
-/** Throws on the first malformed CIDR, so a bad config stops the start, not a call. */
-export function validateCidrs(cidrs: readonly string[]): void {
-  for (const c of cidrs) if (!parseCidr(c)) throw new Error(`invalid CIDR: ${c}`);
+/** Every malformed entry (bad address or prefix length), so a bad config stops the start with the full list, not a call. */
+export function validateCidrs(cidrs: readonly string[]): string[] {
+  return cidrs.filter((c) => !parseCidr(c));
 }
 
 /**

@@ -50,10 +50,16 @@ export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Pr
       signal.removeEventListener('abort', onAbort);
       ws.removeAllListeners();
       ws.on('error', () => undefined);
-      ws.terminate();
+      if (ws.readyState !== WebSocket.CLOSING) ws.terminate();
       reject(err);
     };
-    const onAbort = (): void => fail(new BridgeError('agent-connect-aborted', `agent connection ${signal.reason?.name === 'TimeoutError' ? 'timed out' : 'aborted'}`, 504));
+    const onAbort = (): void => {
+      const timedOut = signal.reason?.name === 'TimeoutError';
+      // The call no longer needs it (e.g. the caller hung up while it rang): an open socket is closed
+      // normally (RFC 6455 §7.4.1 1000), not cut, so the agent side sees a clean end.
+      if (!timedOut && ws.readyState === WebSocket.OPEN) closeNormally(ws);
+      fail(new BridgeError('agent-connect-aborted', `agent connection ${timedOut ? 'timed out' : 'aborted'}`, 504));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     ws.once('open', () => ws.send(encodeAgent.init(opts.init)));
     ws.once('error', (err) => fail(new BridgeError('agent-connect-failed', `agent socket error: ${err.message}`, 502)));
@@ -68,6 +74,12 @@ export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Pr
       resolve(new ElevenLabsAgentLink(ws, parsed.event, opts.log));
     });
   });
+}
+
+/** Close with 1000 and a deadline: a peer that never answers the close frame is cut after 1 s. */
+function closeNormally(ws: WebSocket): void {
+  ws.close(1000, 'call ended before the conversation started');
+  setTimeout(() => ws.terminate(), 1000).unref();
 }
 
 async function conversationUrl(opts: ElevenLabsConnectOptions, signal: AbortSignal): Promise<string> {

@@ -1,5 +1,5 @@
 import type { BroadcastSettings, MenuAction } from '../../config/index.js';
-import type { CallLeg, CallLegHandler, InboundAudio } from '../call/call-leg.js';
+import { g711LawOf, type CallLeg, type CallLegHandler, type InboundAudio } from '../call/call-leg.js';
 import type { EndReason } from '../call/end-reason.js';
 import type { LiveCall } from '../call/live-call.js';
 import type { Logger } from '../logger.js';
@@ -51,7 +51,8 @@ export class BroadcastSession implements CallLegHandler, LiveCall {
   private endReason: EndReason = 'agent-ended';
 
   constructor(private readonly opts: BroadcastSessionOptions) {
-    this.playback = new TtsPlayback(opts.leg, { law: opts.leg.codec });
+    // Broadcast legs are dialled with G.711 only (SipDialer), as the TTS speaks G.711.
+    this.playback = new TtsPlayback(opts.leg, { law: g711LawOf(opts.leg.codec) });
   }
 
   get id(): string {
@@ -152,7 +153,7 @@ export class BroadcastSession implements CallLegHandler, LiveCall {
 
   private async say(text: string): Promise<{ playedMs: number; complete: boolean }> {
     this.playing = new AbortController();
-    const audio = this.opts.tts.stream(text, { encoding: this.leg.codec, voiceId: this.broadcast.voice_id }, this.playing.signal);
+    const audio = this.opts.tts.stream(text, { encoding: g711LawOf(this.leg.codec), voiceId: this.broadcast.voice_id }, this.playing.signal);
     const result = await this.playback.play(audio, this.playing.signal);
     this.playing = undefined;
     if (result.error) this.opts.log.warn({ err: String(result.error) }, 'speech failed mid-message');

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { FrameChunker } from '../../media/frame-chunker.js';
-import { g711Decoder, g711Encoder, g711Silence, type G711Law } from '../../media/g711.js';
+import { g711Decoder, type G711Law } from '../../media/g711.js';
 import { Resampler } from '../../media/resampler.js';
 import { parseWav, pcm16FromBytes } from '../../media/wav.js';
+import { legSilenceByte, type LegCodec } from './call-leg.js';
+import { legEncoder, legSampleRate } from './leg-codec.js';
 
 /** A short prompt the bridge plays itself (fallback, goodbye), kept as 8 kHz PCM. */
 export interface AudioClip {
@@ -17,7 +19,7 @@ export function loadWavClip(path: string): AudioClip {
   let pcm: Int16Array =
     wav.encoding === 'pcm16' ? pcm16FromBytes(wav.data) : decodeG711(wav.data, wav.encoding);
   if (wav.channels > 1) pcm = firstChannel(pcm, wav.channels);
-  if (wav.sampleRate !== 8000) pcm = resample(pcm, wav.sampleRate);
+  if (wav.sampleRate !== 8000) pcm = resample(pcm, wav.sampleRate, 8000);
   return { name: path, pcm8k: pcm, durationMs: (pcm.length / 8000) * 1000 };
 }
 
@@ -37,14 +39,16 @@ export function defaultFallbackClip(): AudioClip {
   return { name: 'built-in tone', pcm8k: pcm, durationMs: 1000 };
 }
 
-/** The clip as exact 20 ms frames in the leg's codec, the last one padded with silence. */
-export function clipFrames(clip: AudioClip, law: G711Law): Uint8Array[] {
-  const bytes = new Uint8Array(clip.pcm8k.length);
-  g711Encoder(law)(clip.pcm8k, bytes);
+/** The clip as exact 20 ms frames in the leg's codec (G.722: upsampled to 16 kHz), the last one padded with silence. */
+export function clipFrames(clip: AudioClip, codec: LegCodec): Uint8Array[] {
+  const rate = legSampleRate(codec);
+  const pcm = rate === 8000 ? clip.pcm8k : resample(clip.pcm8k, 8000, rate);
+  const bytes = new Uint8Array(pcm.length);
+  const n = legEncoder(codec)(pcm, bytes);
   const frames: Uint8Array[] = [];
   const chunker = new FrameChunker(160);
-  chunker.push(bytes, (f) => frames.push(f));
-  chunker.flush((f) => frames.push(f), g711Silence(law));
+  chunker.push(bytes.subarray(0, n), (f) => frames.push(f));
+  chunker.flush((f) => frames.push(f), legSilenceByte(codec));
   return frames;
 }
 
@@ -60,8 +64,8 @@ function firstChannel(pcm: Int16Array, channels: number): Int16Array {
   return out;
 }
 
-function resample(pcm: Int16Array, rate: number): Int16Array {
-  const r = new Resampler(rate, 8000);
+function resample(pcm: Int16Array, rate: number, to: number): Int16Array {
+  const r = new Resampler(rate, to);
   const out = new Int16Array(r.maxOutputLength(pcm.length));
   return out.slice(0, r.process(pcm, out));
 }

@@ -1,60 +1,60 @@
 import { formatName, type AudioFormat } from '../../media/audio-format.js';
 import { FrameChunker } from '../../media/frame-chunker.js';
-import { g711Decoder, g711Encoder, g711Silence, type G711Law } from '../../media/g711.js';
+import { g711Decoder, g711Encoder } from '../../media/g711.js';
 import { Resampler } from '../../media/resampler.js';
-import type { InboundAudio } from './call-leg.js';
+import { legSilenceByte, type InboundAudio, type LegCodec } from './call-leg.js';
+import { legDecoder, legEncoder, legSampleRate, samplesPerByte, type LegDecode, type LegEncode } from './leg-codec.js';
 
-const PHONE_RATE = 8000;
-const FRAME_BYTES = 160; // 20 ms of G.711 at 8 kHz
+const FRAME_BYTES = 160; // 20 ms of G.711 at 8 kHz, and of G.722 at 16 kHz
 
 /** Grows a typed array only when a larger chunk arrives; steady state allocates nothing. */
 function ensure<T extends Int16Array | Uint8Array>(buf: T, length: number, make: (n: number) => T): T {
   return buf.length >= length ? buf : make(Math.max(length, buf.length * 2));
 }
 
-const LEG_NAME: Record<G711Law, string> = { ulaw: 'PCMU', alaw: 'PCMA' };
+const LEG_NAME: Record<LegCodec, string> = { ulaw: 'PCMU', alaw: 'PCMA', g722: 'G722' };
 
 /**
- * Caller → agent: G.711 frames from the phone to base64 in the agent's input
- * format. μ-law in, μ-law out relays the provider's bytes untouched.
+ * Caller → agent: phone frames to base64 in the agent's input format. μ-law
+ * in, μ-law out relays the provider's bytes untouched; G.722 decodes to
+ * 16 kHz, which a `pcm_16000` agent gets with no resampling at all.
  */
 export class Uplink {
   private readonly passthrough: boolean;
-  private readonly decode: ReturnType<typeof g711Decoder>;
+  private readonly decode: LegDecode;
   private readonly encodeAgentG711: ReturnType<typeof g711Encoder> | undefined;
   private readonly resampler: Resampler | undefined;
   private pcm = new Int16Array(320);
   private out = new Int16Array(960);
   private bytes = new Uint8Array(320);
 
-  constructor(private readonly leg: G711Law, private readonly agent: AudioFormat) {
+  constructor(private readonly leg: LegCodec, private readonly agent: AudioFormat) {
     this.passthrough = agent.encoding === leg;
-    this.decode = g711Decoder(leg);
+    this.decode = legDecoder(leg);
     this.encodeAgentG711 = agent.encoding === 'pcm16' ? undefined : g711Encoder(agent.encoding);
-    this.resampler = agent.sampleRate === PHONE_RATE ? undefined : new Resampler(PHONE_RATE, agent.sampleRate);
+    const rate = legSampleRate(leg);
+    this.resampler = agent.sampleRate === rate ? undefined : new Resampler(rate, agent.sampleRate);
   }
 
-  /** The phone audio as 8 kHz PCM (for voice detection); valid until the next call. */
+  /** The phone audio as PCM at the leg's rate (8 or 16 kHz); valid until the next call. */
   decodePhone(frame: InboundAudio): Int16Array {
-    const n = frame.payload.length;
+    const n = frame.payload.length * samplesPerByte(this.leg);
     this.pcm = ensure(this.pcm, n, (k) => new Int16Array(k));
-    this.decode(frame.payload, this.pcm, n);
-    return this.pcm.subarray(0, n);
+    return this.pcm.subarray(0, this.decode(frame.payload, this.pcm));
   }
 
   /** Base64 for `user_audio_chunk`. Pass `decoded` if `decodePhone` already ran on this frame. */
   toAgent(frame: InboundAudio, decoded?: Int16Array): string {
     if (this.passthrough) return frame.base64 ?? Buffer.from(frame.payload).toString('base64');
-    const pcm = decoded ?? this.decodePhone(frame);
-    if (this.encodeAgentG711) {
-      this.bytes = ensure(this.bytes, pcm.length, (k) => new Uint8Array(k));
-      this.encodeAgentG711(pcm, this.bytes, pcm.length);
-      return Buffer.from(this.bytes.buffer, 0, pcm.length).toString('base64');
-    }
-    let samples = pcm;
+    let samples = decoded ?? this.decodePhone(frame);
     if (this.resampler) {
-      this.out = ensure(this.out, this.resampler.maxOutputLength(pcm.length), (k) => new Int16Array(k));
-      samples = this.out.subarray(0, this.resampler.process(pcm, this.out));
+      this.out = ensure(this.out, this.resampler.maxOutputLength(samples.length), (k) => new Int16Array(k));
+      samples = this.out.subarray(0, this.resampler.process(samples, this.out));
+    }
+    if (this.encodeAgentG711) {
+      this.bytes = ensure(this.bytes, samples.length, (k) => new Uint8Array(k));
+      this.encodeAgentG711(samples, this.bytes, samples.length);
+      return Buffer.from(this.bytes.buffer, 0, samples.length).toString('base64');
     }
     // PCM16 little-endian on the wire; Int16Array is host order, little-endian on every platform Node ships for.
     return Buffer.from(samples.buffer, samples.byteOffset, samples.length * 2).toString('base64');
@@ -68,13 +68,13 @@ export class Uplink {
 
 /**
  * Agent → caller: base64 chunks of any size in the agent's output format to
- * exact 20 ms G.711 frames for the phone leg.
+ * exact 20 ms frames in the leg's codec.
  */
 export class Downlink {
   private readonly chunker = new FrameChunker(FRAME_BYTES);
   private readonly passthrough: boolean;
   private readonly decodeAgentG711: ReturnType<typeof g711Decoder> | undefined;
-  private readonly encode: ReturnType<typeof g711Encoder>;
+  private readonly encode: LegEncode;
   private readonly resampler: Resampler | undefined;
   /** Raw decoded bytes; its own ArrayBuffer at offset 0 so an Int16Array view is always aligned. */
   private raw = Buffer.allocUnsafeSlow(4096);
@@ -82,13 +82,14 @@ export class Downlink {
   private carry = -1;
   private pcm = new Int16Array(2048);
   private resampled = new Int16Array(2048);
-  private g711 = new Uint8Array(2048);
+  private encoded = new Uint8Array(2048);
 
-  constructor(private readonly agent: AudioFormat, private readonly leg: G711Law) {
+  constructor(private readonly agent: AudioFormat, private readonly leg: LegCodec) {
     this.passthrough = agent.encoding === leg;
     this.decodeAgentG711 = agent.encoding === 'pcm16' ? undefined : g711Decoder(agent.encoding);
-    this.encode = g711Encoder(leg);
-    this.resampler = agent.sampleRate === PHONE_RATE ? undefined : new Resampler(agent.sampleRate, PHONE_RATE);
+    this.encode = legEncoder(leg);
+    const rate = legSampleRate(leg);
+    this.resampler = agent.sampleRate === rate ? undefined : new Resampler(agent.sampleRate, rate);
   }
 
   push(base64: string, onFrame: (frame: Uint8Array) => void): void {
@@ -100,14 +101,14 @@ export class Downlink {
       this.resampled = ensure(this.resampled, this.resampler.maxOutputLength(pcm.length), (k) => new Int16Array(k));
       samples = this.resampled.subarray(0, this.resampler.process(pcm, this.resampled));
     }
-    this.g711 = ensure(this.g711, samples.length, (k) => new Uint8Array(k));
-    this.encode(samples, this.g711, samples.length);
-    this.chunker.push(this.g711.subarray(0, samples.length), onFrame);
+    this.encoded = ensure(this.encoded, samples.length, (k) => new Uint8Array(k));
+    const bytes = this.encode(samples, this.encoded);
+    this.chunker.push(this.encoded.subarray(0, bytes), onFrame);
   }
 
   /** End of an utterance: the last partial frame goes out padded with silence. */
   flush(onFrame: (frame: Uint8Array) => void): void {
-    this.chunker.flush(onFrame, g711Silence(this.leg));
+    this.chunker.flush(onFrame, legSilenceByte(this.leg));
   }
 
   /** Barge-in: forget everything buffered for the interrupted utterance. */

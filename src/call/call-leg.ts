@@ -1,7 +1,25 @@
 import type { G711Law } from '../../media/g711.js';
 import type { EndReason } from './end-reason.js';
 
-/** One 20 ms (nominally) frame of G.711 audio from the phone side. */
+/**
+ * The phone side's audio codec: G.711 (8 kHz) on Twilio and SIP, or G.722
+ * (16 kHz wideband, RFC 3551 §4.5.2) on SIP. Every codec carries 20 ms in
+ * 160 bytes.
+ */
+export type LegCodec = G711Law | 'g722';
+
+/** G.711's silence byte for a leg; for G.722 legs 0xFF, which decodes to digital silence (−84 dBFS) as well. */
+export function legSilenceByte(codec: LegCodec): number {
+  return codec === 'alaw' ? 0xd5 : 0xff;
+}
+
+/** The G.711 law of a leg that must carry G.711 (TTS playback speaks G.711 only); throws on a G.722 leg. */
+export function g711LawOf(codec: LegCodec): G711Law {
+  if (codec === 'g722') throw new Error('this leg carries G.722; TTS playback needs a G.711 leg');
+  return codec;
+}
+
+/** One 20 ms (nominally) frame of the leg's audio from the phone side. */
 export interface InboundAudio {
   payload: Uint8Array;
   /** The payload as the provider sent it in base64, when it did: lets μ-law relay skip re-encoding. */
@@ -24,7 +42,7 @@ export interface CallLegHandler {
  */
 export interface CallLeg {
   readonly kind: 'twilio' | 'sip';
-  readonly codec: G711Law;
+  readonly codec: LegCodec;
   /** Provider's id for the call (Twilio CallSid, SIP Call-ID). */
   readonly providerCallId: string;
   attach(handler: CallLegHandler): void;

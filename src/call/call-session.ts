@@ -1,12 +1,11 @@
 import { parseAudioFormat } from '../../media/audio-format.js';
-import { g711Silence } from '../../media/g711.js';
 import type { AgentLink } from '../agent/agent-link.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { clipFrames, type AudioClip } from './audio-clip.js';
 import { Downlink, Uplink } from './audio-path.js';
-import type { CallLeg, CallLegHandler, InboundAudio } from './call-leg.js';
+import { legSilenceByte, type CallLeg, type CallLegHandler, type InboundAudio } from './call-leg.js';
 import type { CallPolicy } from './call-policy.js';
 import type { LiveCall } from './live-call.js';
 import type { WatchdogState } from './call-watchdog.js';
@@ -285,7 +284,7 @@ export class CallSession implements CallLegHandler, LiveCall {
 
   private silence(length: number): InboundAudio {
     if (this.silentFrame?.payload.length !== length) {
-      this.silentFrame = { payload: new Uint8Array(length).fill(g711Silence(this.leg.codec)) };
+      this.silentFrame = { payload: new Uint8Array(length).fill(legSilenceByte(this.leg.codec)) };
     }
     return this.silentFrame;
   }

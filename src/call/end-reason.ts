@@ -1,6 +1,6 @@
 /** Every way a call can end. One union, mapped below to each provider's terms. */
 export const END_REASONS = [
-  'caller-hangup', 'agent-ended', 'silence-timeout', 'max-duration', 'media-timeout',
+  'caller-hangup', 'caller-cancelled', 'agent-ended', 'silence-timeout', 'max-duration', 'media-timeout',
   'agent-failed', 'transfer', 'rejected', 'shutdown', 'error',
   /** Hung up through the API (POST /calls/{id}/hangup, campaign cancel with hang-up). */
   'api-hangup',
@@ -30,6 +30,8 @@ interface ReasonMapping {
 
 const MAPPING: Record<EndReason, ReasonMapping> = {
   'caller-hangup': { sipStatus: 487, twilioAction: 'hangup', campaignOutcome: 'completed' },
+  // The caller gave up while it rang (SIP CANCEL): the INVITE was answered 487 (RFC 3261 §9.2).
+  'caller-cancelled': { sipStatus: 487, twilioAction: 'hangup', campaignOutcome: 'failed' },
   'agent-ended': { sipStatus: 480, twilioAction: 'hangup', campaignOutcome: 'completed' },
   'silence-timeout': { sipStatus: 408, twilioAction: 'hangup', campaignOutcome: 'completed' },
   'max-duration': { sipStatus: 408, twilioAction: 'hangup', campaignOutcome: 'completed' },

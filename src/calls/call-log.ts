@@ -1,4 +1,5 @@
 import type { CallSession } from '../call/call-session.js';
+import type { EndReason } from '../call/end-reason.js';
 import type { Logger } from '../logger.js';
 import type { JsonValue, Store } from '../store/index.js';
 import type { BroadcastSession } from '../broadcast/broadcast-session.js';
@@ -32,6 +33,30 @@ export class CallLog {
   /** A broadcast session started on this instance (its record was written by the dialer). */
   async attached(id: string, at?: number): Promise<void> {
     await this.store.calls.attach(id, this.instanceId, at).catch((err: Error) => this.log.error({ callId: id, err: err.message }, 'could not record call start'));
+  }
+
+  /** An inbound SIP call that rings while its agent gets ready (answered later, or never). */
+  async ringing(c: { id: string; provider: 'sip'; from: string; to: string; agentId: string; startedAt: number }): Promise<void> {
+    try {
+      await this.store.calls.insert({
+        id: c.id, direction: 'inbound', provider: c.provider, providerCallId: c.id,
+        fromNumber: c.from, toNumber: c.to, agentId: c.agentId, status: 'ringing', createdAt: c.startedAt,
+        instanceId: this.instanceId,
+      });
+    } catch (err) {
+      this.log.error({ callId: c.id, err: (err as Error).message }, 'could not record ringing call');
+    }
+  }
+
+  /** The ringing call was answered: in progress, its media held on this instance. */
+  async answered(id: string): Promise<void> {
+    await this.store.calls.attach(id, this.instanceId).catch((err: Error) => this.log.error({ callId: id, err: err.message }, 'could not record answer'));
+  }
+
+  /** A ringing call that was never answered: the caller gave up (`canceled`) or the bridge refused it (`failed`). */
+  async notAnswered(id: string, reason: EndReason): Promise<void> {
+    const status = reason === 'caller-cancelled' ? 'canceled' : 'failed';
+    await this.store.calls.end(id, { reason, providerStatus: status }).catch((err: Error) => this.log.error({ callId: id, err: err.message }, 'could not record unanswered call'));
   }
 
   async ended(s: CallSession): Promise<void> {

@@ -1,6 +1,9 @@
+import type { NameAddr } from '../../sip/signaling/sip-headers.js';
 import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
-import type { CallLeg, CallLegHandler } from '../call/call-leg.js';
+import type { CallLeg, CallLegHandler, LegCodec } from '../call/call-leg.js';
 import { mapEndReason, type EndReason } from '../call/end-reason.js';
+
+const LEG_CODEC: Record<SipDialogLeg['media']['codec'], LegCodec> = { PCMU: 'ulaw', PCMA: 'alaw', G722: 'g722' };
 
 /**
  * A SIP call as the call logic sees it: signaling from the dialog leg
@@ -10,15 +13,19 @@ import { mapEndReason, type EndReason } from '../call/end-reason.js';
  */
 export class SipCallLeg implements CallLeg {
   readonly kind = 'sip';
-  readonly codec;
+  readonly codec: LegCodec;
   readonly providerCallId: string;
+  readonly from: NameAddr;
+  readonly to: NameAddr;
   private handler: CallLegHandler | undefined;
   private ended = false;
   private handoff: (() => void) | undefined;
 
   constructor(readonly dialog: SipDialogLeg) {
-    this.codec = dialog.media.codec === 'PCMA' ? ('alaw' as const) : ('ulaw' as const);
+    this.codec = LEG_CODEC[dialog.media.codec];
     this.providerCallId = dialog.callId;
+    this.from = dialog.from;
+    this.to = dialog.to;
     const rtp = dialog.media.session;
     rtp.on('audio', (payload: Uint8Array) => this.handler?.onAudio({ payload }));
     rtp.on('dtmf', (digit: string) => this.handler?.onDtmf(digit));

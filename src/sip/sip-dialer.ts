@@ -57,7 +57,9 @@ export class SipDialer implements OutboundDialer {
   private async place(callId: string, req: OutboundCallRequest, trunk: NonNullable<SipService['outboundTrunk']>): Promise<void> {
     const { store } = this.deps;
     if (req.broadcast) await this.deps.prefetchBroadcast(req.broadcast).catch((err: Error) => this.deps.log.warn({ err: err.message, callId }, 'broadcast prefetch failed; speaking on answer'));
-    const result = await dialWithMedia(this.deps.sip.connection.srf, trunk, req.to, this.deps.sip.media, {
+    // A broadcast speaks TTS, which is G.711: its calls offer no G.722.
+    const media = req.broadcast ? this.deps.sip.narrowbandMedia : this.deps.sip.media;
+    const result = await dialWithMedia(this.deps.sip.connection.srf, trunk, req.to, media, {
       from: req.from ?? this.deps.fromNumber, ringTimeoutMs: (req.ringTimeoutSeconds ?? 30) * 1000, agentId: req.agentId,
       onProgress: (status: number) => { if (status === 180 || status === 183) this.emit(callId, req, 'ringing'); },
     }).catch((err: Error) => ({ ok: false as const, outcome: 'failed' as const, reason: err.message }));
@@ -75,7 +77,7 @@ export class SipDialer implements OutboundDialer {
     this.emit(callId, req, 'in-progress');
     if (req.broadcast) return this.startBroadcast(callId, req, leg, req.broadcast);
     const session = this.deps.sip.session(leg, req.agentId, {
-      resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides,
+      resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides, policy: req.policy,
       onEnded: (s) => this.deps.onEnded(s),
     });
     this.deps.registry.add(session);
@@ -84,7 +86,7 @@ export class SipDialer implements OutboundDialer {
 
   private startBroadcast(callId: string, req: OutboundCallRequest, leg: SipCallLeg, broadcast: BroadcastSettings): void {
     const session = this.deps.sip.broadcastSession(leg, {
-      id: callId, agentId: req.agentId, broadcast,
+      id: callId, agentId: req.agentId, broadcast, policy: req.policy,
       onEnded: (s, outcome) => this.deps.onBroadcastEnded(s, outcome),
     });
     this.deps.registry.add(session);

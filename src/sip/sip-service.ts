@@ -1,11 +1,14 @@
-import type { BroadcastSettings, Config, TransferRule } from '../../config/index.js';
+import type { BroadcastSettings, Config, PartialCallPolicy, TransferRule } from '../../config/index.js';
 import { PortAllocator } from '../../sip/media/port-allocator.js';
+import { callerIdOf, headerVariables } from '../../sip/signaling/caller-identity.js';
 import { DrachtioConnection } from '../../sip/signaling/drachtio-connection.js';
-import { serveInbound } from '../../sip/signaling/inbound-call.js';
-import { challengeDigest, checkCapacity, identifyTrunk, negotiateMedia, routeToAgent } from '../../sip/signaling/inbound-chain.js';
+import { serveInbound, type InboundOutcome } from '../../sip/signaling/inbound-call.js';
+import {
+  challengeDigest, checkCapacity, identifyTrunk, negotiateMedia, routeToAgent, type InviteContext,
+} from '../../sip/signaling/inbound-chain.js';
 import { DEFAULT_CODECS, rtpSessionFactory, type MediaOptions } from '../../sip/signaling/media-port.js';
 import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
-import type { TrunkConfig } from '../../sip/signaling/trunks.js';
+import { validateCidrs, type TrunkConfig } from '../../sip/signaling/trunks.js';
 import type { SrfLike } from '../../sip/signaling/srf-types.js';
 import { agentConnector } from '../agent/agent-connector.js';
 import type { BroadcastOutcome } from '../broadcast/broadcast-outcome.js';
@@ -14,16 +17,24 @@ import type { PolicyResolver } from '../call/call-policy.js';
 import type { CallRegistry } from '../call/call-registry.js';
 import { CallSession } from '../call/call-session.js';
 import type { CallLog } from '../calls/call-log.js';
+import type { EndReason } from '../call/end-reason.js';
 import type { Logger } from '../logger.js';
 import { createCallerSpeechDetector } from '../media-adapters/caller-speech-detector.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/index.js';
 import { matchTransferRule, type TransferRequest } from '../transfer/transfer-request.js';
 import type { TtsService } from '../tts/tts-service.js';
+import { RingingCall, type AnswerDecision } from './ringing-call.js';
 import { SipCallLeg } from './sip-call-leg.js';
 import { recordCallMedia } from './call-media-security.js';
 import { SipRegistrations } from './sip-registrations.js';
 import { runSipTransfer } from './sip-transfer.js';
+
+interface Ringing {
+  call: RingingCall;
+  /** The call record's insert: later updates wait for it. */
+  recorded: Promise<void>;
+}
 
 export interface SipServiceDeps {
   config: Config;
@@ -49,16 +60,22 @@ export class SipService {
   readonly media: MediaOptions;
   readonly registrations: SipRegistrations;
   private readonly trunks: TrunkConfig[];
+  /** Inbound INVITEs that rang while their agent got ready (until answered or given up). */
+  private readonly ringing = new Map<InviteContext, Ringing>();
+  private draining = false;
 
   constructor(private readonly deps: SipServiceDeps) {
     const { sip } = deps.config;
     if (!sip.drachtio) throw new Error('SIP needs DRACHTIO_HOST');
-    this.connection = new DrachtioConnection({ ...sip.drachtio, log: deps.log, srf: deps.srf });
     this.trunks = sip.file.trunks as TrunkConfig[];
+    const badCidrs = this.trunks.flatMap((t) => validateCidrs(t.inbound?.allowedCidrs ?? []).map((c) => `trunk ${t.id}: ${c}`));
+    if (badCidrs.length > 0) throw new Error(`SIP_CONFIG_FILE: invalid allowedCidrs: ${badCidrs.join(', ')}`);
+    this.connection = new DrachtioConnection({ ...sip.drachtio, log: deps.log, srf: deps.srf });
     const { metrics } = deps;
     this.media = {
       ports: new PortAllocator({ min: sip.rtp.portMin, max: sip.rtp.portMax }),
       publicAddress: sip.publicAddress,
+      codecs: sip.codecs,
       mediaEncryption: sip.mediaEncryption,
       factory: rtpSessionFactory({
         bindAddress: sip.rtp.bindAddress, inactivityTimeoutMs: sip.rtp.inactivityMs,
@@ -85,14 +102,26 @@ export class SipService {
         identifyTrunk(this.trunks),
         ...(digest ? [challengeDigest({ realm: 'voice-bridge' })] : []),
         routeToAgent({ ...sip.file.routes, defaultAgentId: sip.file.routes.defaultAgentId ?? this.deps.config.elevenlabs.agentId }),
-        checkCapacity({ tryAcquire: () => (this.deps.registry.hasRoom() ? () => undefined : { status: 486, reason: 'Busy Here' }) }),
+        // RFC 3261 §21.5.4: a full or draining bridge is overloaded, not busy; carriers fail over on 503 + Retry-After.
+        checkCapacity({
+          tryAcquire: () => (this.draining || !this.deps.registry.hasRoom()
+            ? { status: 503, reason: this.draining ? 'Service Unavailable (draining)' : 'Service Unavailable (capacity)' }
+            : () => undefined),
+        }, sip.retryAfterSeconds),
         negotiateMedia(this.media),
       ],
-      onCall: (leg) => this.onInbound(leg),
-      onOutcome: (o) => { if (o.kind === 'rejected') this.deps.metrics.rejected.inc({ source: 'sip-invite', reason: String(o.status) }); },
+      earlyMedia: sip.earlyMedia,
+      beforeAnswer: (ctx, cancel) => this.ringUntilAgentReady(ctx, cancel),
+      onCall: () => undefined,
+      onOutcome: (o, ctx) => this.onInviteOutcome(o, ctx),
     });
     this.connection.start();
     this.registrations.start();
+  }
+
+  /** Shutting down: new INVITEs get 503 + Retry-After while the calls in progress finish. */
+  drain(): void {
+    this.draining = true;
   }
 
   /** Unregister (Expires: 0) while still connected, then disconnect. */
@@ -101,34 +130,105 @@ export class SipService {
     this.connection.stop();
   }
 
-  private onInbound(dialog: SipDialogLeg): void {
+  /** The INVITE rings while the agent conversation opens (see RingingCall). */
+  private async ringUntilAgentReady(ctx: InviteContext, cancel: AbortSignal): Promise<void> {
+    const { config } = this.deps;
+    const agentId = ctx.agentId ?? '';
+    const from = callerIdOf(ctx.req, ctx.from);
+    const to = ctx.to.user ?? ctx.to.uri;
+    const variables = headerVariables(ctx.req, config.sip.headersToAgent);
+    const log = this.deps.log.child({ callId: ctx.callId, leg: 'sip' });
+    const init = this.agentInit(ctx.callId, from, to, variables, {});
+    const call = new RingingCall({
+      id: ctx.callId, from, to, agentId, answerTimeoutMs: config.sip.answerTimeoutMs, retryAfterSeconds: config.sip.retryAfterSeconds,
+      onAgentFailure: this.deps.policies.resolve(agentId).agentFailure.policy,
+      connect: (signal) => agentConnector(config, log)(agentId, () => init)(signal),
+    });
+    const recorded = this.deps.callLog.ringing({ id: call.id, provider: 'sip', from, to, agentId, startedAt: call.startedAt });
+    this.ringing.set(ctx, { call, recorded });
+    this.deps.registry.add(call);
+    const t0 = performance.now();
+    try {
+      const decision = await call.ring(cancel);
+      log.info({ ringMs: Math.round(performance.now() - t0), agentReady: 'link' in decision }, 'answering');
+    } catch (err) {
+      this.endRinging(ctx, call.endReason ?? 'error', call.endDetail);
+      throw err;
+    }
+  }
+
+  private onInviteOutcome(o: InboundOutcome, ctx: InviteContext | undefined): void {
+    if (o.kind === 'rejected') this.deps.metrics.rejected.inc({ source: 'sip-invite', reason: String(o.status) });
+    const rang = ctx ? this.ringing.get(ctx) : undefined;
+    if (o.kind === 'answered') return this.onAnswered(o.leg, rang, ctx);
+    if (ctx && rang) this.endRinging(ctx, o.kind === 'canceled' ? 'caller-cancelled' : 'error', o.kind === 'canceled' ? 'CANCEL' : o.reason);
+  }
+
+  /** A ring that ends without an answer: close the agent, record who gave up, leave the registry. */
+  private endRinging(ctx: InviteContext, reason: EndReason, detail: string): void {
+    const rang = this.ringing.get(ctx);
+    if (!rang) return;
+    this.ringing.delete(ctx);
+    rang.call.notAnswered(reason, detail);
+    if (this.deps.registry.get(rang.call.id) === rang.call) this.deps.registry.remove(rang.call.id);
+    this.deps.metrics.rejected.inc({ source: 'sip-ringing', reason: rang.call.endReason ?? reason });
+    void rang.recorded.then(() => this.deps.callLog.notAnswered(rang.call.id, rang.call.endReason ?? reason));
+  }
+
+  /** ACKed: the call's session starts on the conversation the ring opened (or runs the agent-failure policy). */
+  private onAnswered(dialog: SipDialogLeg, rang: Ringing | undefined, ctx: InviteContext | undefined): void {
     const leg = new SipCallLeg(dialog);
-    const session = this.session(leg, dialog.agentId ?? '', { resumed: false });
+    const session = this.session(leg, dialog.agentId ?? '', {
+      resumed: false, first: rang?.call.decision,
+      variables: ctx ? headerVariables(ctx.req, this.deps.config.sip.headersToAgent) : undefined,
+      callerId: ctx ? callerIdOf(ctx.req, ctx.from) : undefined,
+    });
+    if (rang) {
+      for (const [ctx, r] of this.ringing) if (r === rang) this.ringing.delete(ctx);
+      this.deps.registry.remove(rang.call.id);
+      void rang.recorded.then(() => this.deps.callLog.answered(session.id));
+    }
     this.deps.registry.add(session);
     session.start();
-    void this.deps.callLog.started(session).then(() => recordCallMedia(session.id, dialog, this.deps));
+    if (rang) void rang.recorded.then(() => recordCallMedia(session.id, dialog, this.deps));
+    else void this.deps.callLog.started(session).then(() => recordCallMedia(session.id, dialog, this.deps));
+  }
+
+  private agentInit(callId: string, from: string, to: string, variables: Record<string, string | number | boolean>,
+    o: { transferStatus?: string; overrides?: Record<string, unknown> }) {
+    const dynamicVariables = {
+      ...variables,
+      caller_id: from, called_number: to, sip_call_id: callId, ...(o.transferStatus ? { transfer_status: o.transferStatus } : {}),
+    };
+    return { dynamicVariables, overrides: o.overrides };
   }
 
   /** The agent conversation on a SIP leg (a new call, or the caller back from a failed transfer). */
   session(leg: SipCallLeg, agentId: string, o: {
-    resumed: boolean; contextUpdate?: string; transferStatus?: string; id?: string;
+    resumed: boolean; contextUpdate?: string; transferStatus?: string; id?: string; policy?: PartialCallPolicy;
     variables?: Record<string, string | number | boolean>; overrides?: Record<string, unknown>; onEnded?: (s: CallSession) => void;
+    /** The conversation opened while it rang, or why there is none (the session then runs the agent-failure policy). */
+    first?: AnswerDecision; callerId?: string;
   }): CallSession {
     const { config, log: rootLog } = this.deps;
     const log = rootLog.child({ callId: leg.providerCallId, leg: 'sip' });
-    const from = leg.dialog.from.user ?? leg.dialog.from.uri;
-    const to = leg.dialog.to.user ?? leg.dialog.to.uri;
-    const dynamicVariables = {
-      ...o.variables,
-      caller_id: from, called_number: to, sip_call_id: leg.providerCallId, ...(o.transferStatus ? { transfer_status: o.transferStatus } : {}),
-    };
+    const from = leg.from.user ?? leg.from.uri;
+    const to = leg.to.user ?? leg.to.uri;
+    const init = this.agentInit(leg.providerCallId, o.callerId ?? from, to, o.variables ?? {}, o);
+    const connect = agentConnector(config, log)(agentId, () => init);
+    let first = o.first;
     return new CallSession({
-      id: o.id ?? leg.providerCallId, direction: leg.dialog.direction, from, to, agentId, leg, log,
-      metrics: this.deps.metrics, policy: this.deps.policies.resolve(agentId), onEnded: o.onEnded ?? this.deps.onEnded,
+      id: o.id ?? leg.providerCallId, direction: leg.dialog.direction, from: o.callerId ?? from, to, agentId, leg, log,
+      metrics: this.deps.metrics, policy: this.deps.policies.resolve(agentId, o.policy), onEnded: o.onEnded ?? this.deps.onEnded,
       resumed: o.resumed, initialContextUpdate: o.contextUpdate,
       createSpeechDetector: () => createCallerSpeechDetector(),
-      connectAgent: agentConnector(config, log)(agentId, () => ({ dynamicVariables, overrides: o.overrides })),
-      beginTransfer: (s, request, rule) => leg.handOffOnTransfer(() => void this.transfer(leg, s.id, agentId, request, rule)),
+      connectAgent: (signal) => {
+        const given = first;
+        first = undefined;
+        if (!given) return connect(signal);
+        return 'link' in given ? Promise.resolve(given.link) : Promise.reject(new Error(given.failure));
+      },
+      beginTransfer: (s, request, rule) => leg.handOffOnTransfer(() => void this.transfer(leg, s.id, agentId, request, rule, o.policy)),
     });
   }
 
@@ -139,22 +239,24 @@ export class SipService {
    */
   broadcastSession(leg: SipCallLeg, o: {
     id: string; agentId: string; broadcast: BroadcastSettings; onEnded: (s: BroadcastSession, outcome: BroadcastOutcome) => void;
+    /** The per-call policy given to POST /calls (or the campaign's). */
+    policy?: PartialCallPolicy;
   }): BroadcastSession {
-    const policy = this.deps.policies.resolve(o.agentId);
+    const policy = this.deps.policies.resolve(o.agentId, o.policy);
     const log = this.deps.log.child({ callId: o.id, leg: 'sip', kind: 'broadcast' });
     return new BroadcastSession({
-      id: o.id, leg, from: leg.dialog.from.user ?? leg.dialog.from.uri, to: leg.dialog.to.user ?? leg.dialog.to.uri,
+      id: o.id, leg, from: leg.from.user ?? leg.from.uri, to: leg.to.user ?? leg.to.uri,
       broadcast: Promise.resolve(o.broadcast), tts: this.deps.tts, log,
       optOut: optOutToDoNotCall(this.deps.store),
       transfer: (destination) => {
         const rule = matchTransferRule(policy.transfer.rules, destination);
         if (!rule) return false;
         // The broadcast then ends with `transfer`: the leg hands the caller over instead of sending BYE.
-        leg.handOffOnTransfer(() => void this.transfer(leg, o.id, o.agentId, { destination, source: 'dtmf', silent: true }, rule));
+        leg.handOffOnTransfer(() => void this.transfer(leg, o.id, o.agentId, { destination, source: 'dtmf', silent: true }, rule, o.policy));
         return true;
       },
       connectAgent: (chosen) => {
-        const session = this.session(leg, chosen ?? o.agentId, { resumed: false, id: o.id });
+        const session = this.session(leg, chosen ?? o.agentId, { resumed: false, id: o.id, policy: o.policy });
         this.deps.registry.remove(o.id);
         this.deps.registry.add(session);
         session.start();
@@ -164,9 +266,15 @@ export class SipService {
     });
   }
 
-  /** The G.711 law outbound calls most likely carry: the first codec we offer. */
+  /** Media options without G.722 (legs that play TTS: broadcasts). */
+  get narrowbandMedia(): MediaOptions {
+    const codecs = (this.media.codecs ?? DEFAULT_CODECS).filter((c) => c !== 'G722');
+    return { ...this.media, codecs: codecs.length > 0 ? codecs : ['PCMU', 'PCMA'] };
+  }
+
+  /** The G.711 law outbound calls most likely carry: the first G.711 codec we offer. */
   get outboundLaw(): 'ulaw' | 'alaw' {
-    return (this.media.codecs ?? DEFAULT_CODECS)[0] === 'PCMA' ? 'alaw' : 'ulaw';
+    return (this.media.codecs ?? DEFAULT_CODECS).find((c) => c !== 'G722') === 'PCMA' ? 'alaw' : 'ulaw';
   }
 
   /** The outbound trunk (SIP_CONFIG_FILE `outboundTrunk`). */
@@ -178,7 +286,9 @@ export class SipService {
   }
 
   /** `callId` is the call record's id (the Call-ID inbound, our UUID outbound). */
-  private async transfer(leg: SipCallLeg, callId: string, agentId: string, request: TransferRequest, rule: TransferRule): Promise<void> {
+  private async transfer(
+    leg: SipCallLeg, callId: string, agentId: string, request: TransferRequest, rule: TransferRule, policy?: PartialCallPolicy,
+  ): Promise<void> {
     const { sip } = this.deps.config;
     const trunk = this.outboundTrunk;
     const referDomain = sip.file.referDomain ?? trunk?.host;
@@ -191,7 +301,7 @@ export class SipService {
     }
     // Not transferred: the caller is still on our leg; back to an agent, told why.
     const session = this.session(leg, agentId, {
-      resumed: true, transferStatus: result.outcome, id: callId,
+      resumed: true, transferStatus: result.outcome, id: callId, policy,
       contextUpdate: `The transfer to a human did not go through (${result.outcome}). The caller is back with you: tell them and offer to help.`,
     });
     this.deps.registry.add(session);

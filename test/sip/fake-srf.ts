@@ -33,14 +33,14 @@ export class FakeRequest extends EventEmitter implements SipRequestLike {
   get callingNumber(): string { return /sip:([^@]+)@/.exec(this.get('From') ?? '')?.[1] ?? ''; }
 }
 
-export interface SentResponse { status: number; reason?: string; headers: SipHeaders; body?: string }
+export interface SentResponse { status: number; reason?: string; headers: SipHeaders; body?: string; at: number }
 
 export class FakeResponse implements SipServerResponse {
   readonly sent: SentResponse[] = [];
   finalResponseSent = false;
   send(status: number, reason?: string | SendOptions, opts?: SendOptions): void {
     const o = typeof reason === 'object' ? reason : opts;
-    this.sent.push({ status, reason: typeof reason === 'string' ? reason : undefined, headers: o?.headers ?? {}, body: o?.body });
+    this.sent.push({ status, reason: typeof reason === 'string' ? reason : undefined, headers: o?.headers ?? {}, body: o?.body, at: performance.now() });
     if (status >= 200) this.finalResponseSent = true;
   }
   get last(): SentResponse | undefined { return this.sent.at(-1); }
@@ -68,8 +68,8 @@ export class FakeDialog extends EventEmitter implements SipDialog {
     this.requests.push(opts);
     return this.respond(opts);
   }
-  /** The peer's ACK to our 200. */
-  ack(): void { this.emit('ack', new FakeRequest('ACK', this.local.uri, {}, '')); }
+  /** The peer's ACK to our 200 (with the answer when we made the offer: late offer). */
+  ack(body = ''): void { this.emit('ack', new FakeRequest('ACK', this.local.uri, {}, body)); }
   /** The peer hangs up: drachtio answered 200 already. */
   remoteBye(): void { this.emit('destroy', new FakeRequest('BYE', this.local.uri, {}, ''), 'normal release'); }
   /** An in-dialog request from the peer; resolves with the app's answer. */

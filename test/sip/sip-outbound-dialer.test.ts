@@ -102,6 +102,17 @@ describe.skipIf(!haveTool('espeak-ng'))('outbound calls through the SIP trunk (f
     expect(call).toMatchObject({ provider: 'sip', direction: 'outbound', endReason: 'caller-hangup' });
   });
 
+  it('keeps the per-call policy given to POST /calls (here a 1 s maximum duration)', async () => {
+    const srf = new FakeSrf();
+    const { answered } = await startWithTrunk(srf);
+    const placed = await api('/calls', { method: 'POST', body: JSON.stringify({ to: CALLEE, agent_id: 'agent_test', policy: { maxDurationSeconds: 1 } }) });
+    expect(placed, JSON.stringify(placed.body)).toMatchObject({ status: 201 });
+    const { dialog } = await answered;
+    const call = await waitEnded(placed.body.id);
+    expect(call).toMatchObject({ provider: 'sip', endReason: 'max-duration' });
+    expect(dialog.requests.some((r) => r.method === 'BYE')).toBe(true);
+  });
+
   it('a broadcast: the message is spoken over RTP to the end, then the bridge hangs up; key 9 opts out', async () => {
     const srf = new FakeSrf();
     const { rtp, answered } = await startWithTrunk(srf);

@@ -14,7 +14,7 @@ describe('trunks', () => {
     expect(cidrContains('2001:db8::/32', '2001:db8:1::5')).toBe(true);
     expect(cidrContains('2001:db8::/32', '2001:db9::5')).toBe(false);
     expect(cidrContains('0.0.0.0/0', '8.8.8.8')).toBe(true);
-    expect(() => validateCidrs(['10.0.0.0/33'])).toThrow(/invalid CIDR/);
+    expect(validateCidrs(['10.0.0.0/8', '10.0.0.0/33', 'not-an-ip', '2001:db8::/129', '203.0.113.5'])).toEqual(['10.0.0.0/33', 'not-an-ip', '2001:db8::/129']);
   });
 
   it('orders candidate trunks: allowlisted first, then credential-only', () => {

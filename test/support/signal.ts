@@ -164,3 +164,44 @@ export function snrDb(reference: Samples, test: Samples): number {
   }
   return 10 * Math.log10(sig / err);
 }
+
+/**
+ * Correlation that tolerates timing gaps: `a` in windows of `windowSamples`,
+ * each matched against `b` at its own best lag, searched around the previous
+ * window's lag (a receiver that inserts or drops frames on a busy machine
+ * only shifts the audio after it). Windows quieter than `minRms` are skipped. Returns each window's
+ * correlation; its median says whether the audio arrived intact, where one
+ * global lag would read a single inserted frame as a mismatch.
+ */
+export function windowedCorrelation(a: Samples, b: Samples, o: {
+  windowSamples: number; firstSearch: number; back: number; ahead: number; minRms?: number;
+}): number[] {
+  const out: number[] = [];
+  let lag: number | undefined;
+  for (let s = 0; s + o.windowSamples <= a.length; s += o.windowSamples) {
+    if (rms(a, s, s + o.windowSamples) < (o.minRms ?? 300)) continue;
+    const lo = lag === undefined ? -o.firstSearch : lag - o.back;
+    const hi = lag === undefined ? o.firstSearch : lag + o.ahead;
+    let best = { corr: -Infinity, lag: lo };
+    for (let l = lo; l <= hi; l++) {
+      if (s + l < 0 || s + l + o.windowSamples > b.length) continue;
+      let ab = 0, aa = 0, bb = 0;
+      for (let i = s; i < s + o.windowSamples; i++) {
+        const va = a[i]!, vb = b[i + l]!;
+        ab += va * vb; aa += va * va; bb += vb * vb;
+      }
+      const corr = aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+      if (corr > best.corr) best = { corr, lag: l };
+    }
+    if (best.corr > -Infinity) {
+      out.push(best.corr);
+      lag = best.lag;
+    }
+  }
+  return out;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
+}

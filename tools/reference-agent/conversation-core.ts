@@ -188,6 +188,12 @@ export class ConversationCore extends EventEmitter {
     if (first.kind === 'invalid') return;
     if (first.kind === 'initiation') this.initiation = first.data;
     else this.violation(`first message was ${first.kind}, not conversation_initiation_client_data`, false);
+    const delay = this.agent.metadataDelayMs ?? 0;
+    if (delay > 0) this.timers.after(delay, () => this.startConversation());
+    else this.startConversation();
+  }
+
+  private startConversation(): void {
     const { name: out } = this.outputFormat;
     this.sendFrame(serverEvent.metadata(this.conversationId, out, this.inputFormat.name), { type: 'conversation_initiation_metadata' });
     this.markStarted();

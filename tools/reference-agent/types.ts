@@ -59,6 +59,8 @@ export interface ReferenceAgentConfig {
    * would sit in the bridge's playout queue for the whole call.
    */
   echoAfterMs?: number;
+  /** Hold `conversation_initiation_metadata` back this long after the client's initiation (a slow agent start). */
+  metadataDelayMs?: number;
   firstMessage?: Utterance;
   /** Say `firstMessage` this long after the conversation starts (a real agent's TTS takes time); default 0. */
   firstMessageDelayMs?: number;

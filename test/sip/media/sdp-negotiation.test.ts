@@ -43,8 +43,27 @@ describe('answerOffer on real-world offers', () => {
     expect(mLines(a.answerSdp)[0]![3]).toBe('8 101');
   });
 
-  it('our preference order decides between PCMU and PCMA', () => {
-    expect(answer(offers.twilioTrunk, { codecs: ['PCMA', 'PCMU'] }).codec).toBe('PCMA');
+  it("the offer's order decides among the codecs we support (RFC 3264 §6.1), not ours", () => {
+    expect(answer(offers.twilioTrunk, { codecs: ['PCMA', 'PCMU'] }).codec).toBe('PCMU');
+  });
+
+  const order = (pts: string): string => [
+    'v=0', 'o=- 1 1 IN IP4 198.51.100.7', 's=-', 'c=IN IP4 198.51.100.7', 't=0 0', `m=audio 40000 RTP/AVP ${pts}`,
+    'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:9 G722/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', '',
+  ].join('\r\n');
+  it.each([
+    ['8 0 101', ['G722', 'PCMU', 'PCMA'], 'PCMA', '8 101'],
+    ['0 8 101', ['G722', 'PCMU', 'PCMA'], 'PCMU', '0 101'],
+    ['9 0 8 101', ['G722', 'PCMU', 'PCMA'], 'G722', '9 101'],
+    ['9 0 8 101', ['PCMU', 'PCMA'], 'PCMU', '0 101'],
+    ['8 0 101', ['PCMU'], 'PCMU', '0 101'],
+  ] as const)('offer %s with SIP_CODECS %j → %s, answered m=audio … %s', (pts, codecs, codec, answered) => {
+    const a = answer(order(pts), { codecs });
+    expect(a.codec).toBe(codec);
+    expect(mLines(a.answerSdp)[0]![3]).toBe(answered);
+    const rtpmap = sdpTransform.parse(a.answerSdp).media[0]!.rtp;
+    // G.722 keeps clock rate 8000 in SDP although it samples at 16 kHz (RFC 3551 §4.5.2).
+    expect(rtpmap).toEqual([{ payload: a.payloadType, codec, rate: 8000 }, { payload: 101, codec: 'telephone-event', rate: 8000 }]);
   });
 
   it('Asterisk hold (sendonly) is answered recvonly', () => {
@@ -72,7 +91,7 @@ describe('answerOffer on real-world offers', () => {
 
   it('media-level c= wins over session level; lower-case names; first telephone-event/8000', () => {
     const a = answer(offers.mediaServerTwoLevels);
-    expect(a).toMatchObject({ codec: 'PCMU', payloadType: 0, telephoneEventPt: 101, remote: { address: '192.0.2.99', port: 37402 } });
+    expect(a).toMatchObject({ codec: 'PCMA', payloadType: 8, telephoneEventPt: 101, remote: { address: '192.0.2.99', port: 37402 } });
   });
 
   it('telephone-event/8000 at 96 chosen over telephone-event/48000; rtcp-mux accepted', () => {
@@ -177,6 +196,14 @@ describe('outbound: buildOffer and parseAnswer', () => {
     const o = sdpTransform.parse(buildOffer({ ...local, codecs: ['PCMA', 'PCMU'] }));
     expect(o.media[0]).toMatchObject({ type: 'audio', port: 40000, protocol: 'RTP/AVP', payloads: '8 0 101', ptime: 20, direction: 'sendrecv' });
     expect(o.media[0]!.rtp.map((r) => `${r.payload} ${r.codec}/${r.rate}`)).toEqual(['8 PCMA/8000', '0 PCMU/8000', '101 telephone-event/8000']);
+  });
+
+  it('offers G.722 as static PT 9 at clock rate 8000 (RFC 3551 §4.5.2), in SIP_CODECS order', () => {
+    const o = sdpTransform.parse(buildOffer({ ...local, codecs: ['G722', 'PCMU', 'PCMA'] }));
+    expect(o.media[0]!.payloads).toBe('9 0 8 101');
+    expect(o.media[0]!.rtp.map((r) => `${r.payload} ${r.codec}/${r.rate}`)).toEqual(['9 G722/8000', '0 PCMU/8000', '8 PCMA/8000', '101 telephone-event/8000']);
+    const ans = offers.telnyx.replace('m=audio 30522 RTP/AVP 9 18 0 8 101', 'm=audio 30522 RTP/AVP 9 101');
+    expect(parseAnswer(ans, ['G722', 'PCMU', 'PCMA'])).toMatchObject({ ok: true, codec: 'G722', payloadType: 9 });
   });
 
   it('reads the codec the answerer put first, its telephone-event PT and its address', () => {

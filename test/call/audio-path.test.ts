@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parseAudioFormat } from '../../media/audio-format.js';
+import { G722Decoder, G722Encoder } from '../../media/g722.js';
+import { mulawToPcm, pcmToMulaw } from '../../media/g711.js';
+import { Downlink, Uplink } from '../../src/call/audio-path.js';
+import { clipFrames, defaultFallbackClip } from '../../src/call/audio-clip.js';
+import { normalizedCrossCorrelation, toneInt16 } from '../support/signal.js';
+
+/** A 16 kHz test signal: two tones, 1 s. */
+function wideband(): Int16Array {
+  const a = toneInt16(440, 16000, 1, 6000);
+  const b = toneInt16(5200, 16000, 1, 3000); // above G.711's 4 kHz band: only a wideband path keeps it
+  return Int16Array.from(a, (v, i) => v + b[i]!);
+}
+
+function g722Frames(pcm: Int16Array): Uint8Array[] {
+  const enc = new G722Encoder();
+  return Array.from({ length: pcm.length / 320 }, (_, k) => enc.encode(pcm.subarray(k * 320, k * 320 + 320)));
+}
+
+const pcmOf = (b64: string): Int16Array => {
+  const buf = Buffer.from(b64, 'base64');
+  return new Int16Array(buf.buffer, buf.byteOffset, buf.length / 2).slice();
+};
+
+describe('Uplink / Downlink with a G.722 leg', () => {
+  it('G.722 → pcm_16000: the agent gets the decoded 16 kHz audio sample for sample, no resampler in the chain', () => {
+    const frames = g722Frames(wideband());
+    const up = new Uplink('g722', parseAudioFormat('pcm_16000'));
+    expect(String(up)).toBe('G722(decode) -> pcm_16000');
+    const ref = new G722Decoder();
+    for (const payload of frames) {
+      const got = pcmOf(up.toAgent({ payload }));
+      expect(got).toEqual(ref.decode(payload));
+    }
+  });
+
+  it('G.722 → pcm_8000 and ulaw_8000 go through the resampler (320 → 160 samples per frame)', () => {
+    const frames = g722Frames(wideband());
+    const to8k = new Uplink('g722', parseAudioFormat('pcm_8000'));
+    expect(String(to8k)).toMatch(/^G722\(decode\) -> resample\(16000->8000\)/);
+    const total = frames.reduce((n, payload) => n + pcmOf(to8k.toAgent({ payload })).length, 0);
+    expect(Math.abs(total - frames.length * 160)).toBeLessThanOrEqual(40);
+    const ulaw = new Uplink('g722', parseAudioFormat('ulaw_8000'));
+    const bytes = frames.reduce((n, payload) => n + Buffer.from(ulaw.toAgent({ payload }), 'base64').length, 0);
+    expect(Math.abs(bytes - frames.length * 160)).toBeLessThanOrEqual(40);
+  });
+
+  it('pcm_16000 → G.722: exact 160-byte frames that decode back to the agent audio, 5.2 kHz kept', () => {
+    const pcm = wideband();
+    const down = new Downlink(parseAudioFormat('pcm_16000'), 'g722');
+    expect(String(down)).toBe('pcm_16000 -> G722(encode)');
+    const frames: Uint8Array[] = [];
+    // Odd-sized agent chunks, as ElevenLabs sends them.
+    for (let i = 0; i < pcm.length; i += 777) {
+      const chunk = pcm.subarray(i, i + 777);
+      down.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('base64'), (f) => frames.push(f.slice()));
+    }
+    expect(frames.length).toBe(Math.floor(pcm.length / 320));
+    expect(frames.every((f) => f.length === 160)).toBe(true);
+    const dec = new G722Decoder();
+    const back = new Int16Array(frames.length * 320);
+    frames.forEach((f, k) => dec.decode(f, back.subarray(k * 320, k * 320 + 320)));
+    expect(normalizedCrossCorrelation(pcm, back, 100).corr).toBeGreaterThan(0.95);
+  });
+
+  it('G.711 legs are unchanged: μ-law relays untouched to a ulaw agent, decodes and resamples for pcm_16000', () => {
+    const pcm8k = toneInt16(440, 8000, 0.2, 8000);
+    const ulaw = new Uint8Array(pcm8k.length);
+    pcmToMulaw(pcm8k, ulaw);
+    const relay = new Uplink('ulaw', parseAudioFormat('ulaw_8000'));
+    expect(String(relay)).toBe('PCMU(relay) -> ulaw_8000');
+    expect(Buffer.from(relay.toAgent({ payload: ulaw.subarray(0, 160) }), 'base64')).toEqual(Buffer.from(ulaw.subarray(0, 160)));
+    const wide = new Uplink('ulaw', parseAudioFormat('pcm_16000'));
+    expect(String(wide)).toMatch(/^PCMU\(decode\) -> resample\(8000->16000\)/);
+    const alawAgent = new Uplink('ulaw', parseAudioFormat('alaw_8000'));
+    expect(Buffer.from(alawAgent.toAgent({ payload: ulaw.subarray(0, 160) }), 'base64').length).toBe(160);
+    const back = new Int16Array(160);
+    mulawToPcm(ulaw.subarray(0, 160), back);
+    expect(normalizedCrossCorrelation(pcm8k.subarray(0, 160), back, 4).corr).toBeGreaterThan(0.99);
+  });
+
+  it('clips (fallback) on a G.722 leg: 160-byte frames of 16 kHz audio', () => {
+    const clip = defaultFallbackClip();
+    const frames = clipFrames(clip, 'g722');
+    expect(frames.length).toBe(50);
+    expect(frames.every((f) => f.length === 160)).toBe(true);
+    const dec = new G722Decoder();
+    const pcm = new Int16Array(frames.length * 320);
+    frames.forEach((f, k) => dec.decode(f, pcm.subarray(k * 320, k * 320 + 320)));
+    const peak = pcm.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(peak).toBeGreaterThan(3000);
+  });
+});
