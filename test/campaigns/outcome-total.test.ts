@@ -8,7 +8,8 @@ import { END_REASONS, mapEndReason, type EndReason } from '../../src/call/end-re
 import { recipientStatusForCall } from '../../src/campaigns/outcome-map.js';
 import { FINAL_CALL_STATUSES, RECIPIENT_STATUSES } from '../../src/store/schema.js';
 
-const BOT_FAILURES: ReadonlySet<EndReason> = new Set(['media-timeout', 'agent-failed', 'rejected', 'shutdown', 'error', 'dial-failed', 'lost']);
+// The bridge's own failures, and a ring the far end gave up on (never connected): `failed`, so they can be retried.
+const BOT_FAILURES: ReadonlySet<EndReason> = new Set(['media-timeout', 'agent-failed', 'rejected', 'shutdown', 'error', 'dial-failed', 'lost', 'caller-cancelled']);
 
 describe('outcome mapping over every end reason and provider status', () => {
   it('every reason maps to a SIP status, a Twilio action and a campaign outcome', () => {
