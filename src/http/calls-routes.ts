@@ -32,6 +32,16 @@ const placeCallBody = z.object({
   broadcast: broadcastSchema.optional(),
 });
 
+/** `GET /calls`: live calls by default; `state=ended` pages through history (`before` = the previous page's `next`). */
+const listQuery = z.object({
+  state: z.enum(['live', 'ended']).default('live'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.string().regex(/^\d+\..+$/, 'the `next` value of the previous page').transform((v) => {
+    const dot = v.indexOf('.');
+    return { createdAt: Number(v.slice(0, dot)), id: v.slice(dot + 1) };
+  }).optional(),
+});
+
 export interface CallsRouteDeps {
   config: Config;
   store: Store;
@@ -53,8 +63,13 @@ export function callsRoutes(deps: CallsRouteDeps): Router {
     });
     res.status(201).json({ id: placed.callId, provider_call_id: placed.providerCallId, status: 'queued' });
   });
-  router.get('/calls', (_req, res) => {
-    res.json({ calls: deps.registry.list().map((s) => s.describe(false)) });
+  router.get('/calls', async (req, res) => {
+    const q = listQuery.parse(req.query);
+    if (q.state !== 'ended') return void res.json({ calls: deps.registry.list().map((s) => s.describe(false)) });
+    // Call history (what the dashboard shows): stored, ended calls, newest first.
+    const calls = await deps.store.calls.listEnded({ limit: q.limit, before: q.before });
+    const last = calls.at(-1);
+    res.json({ calls: calls.map((c) => ({ ...c, state: 'ended' })), next: calls.length === q.limit && last ? `${last.createdAt}.${last.id}` : null });
   });
   router.get('/calls/:id', async (req, res) => {
     const live = findLive(deps.registry, req.params.id);

@@ -125,6 +125,17 @@ function peerStream(audio: Uint8Array[], pt: number, keys: string, seed: number)
   return { plan, dropped, dups };
 }
 
+/** Correlation of each voiced `size`-sample segment of `ref` with `heard` at its own best lag (0…maxLag), sorted ascending. */
+function segmentCorrelations(ref: Int16Array, heard: Int16Array, size: number, maxLag: number): number[] {
+  const out: number[] = [];
+  for (let s = 0; s + size <= ref.length; s += size) {
+    const seg = ref.subarray(s, s + size);
+    if (Math.max(...seg.map(Math.abs)) < 2000) continue; // silence between words says nothing
+    out.push(normalizedCrossCorrelation(seg, heard.subarray(s, s + size + maxLag), maxLag).corr);
+  }
+  return out.sort((a, b) => a - b);
+}
+
 async function play(peer: Peer, to: number, plan: Array<[number, Uint8Array]>): Promise<void> {
   const t0 = performance.now();
   for (const [slot, packet] of plan) {
@@ -182,6 +193,10 @@ describe.skipIf(!haveAudioTools())('RtpSession on loopback', () => {
       const pcm = new Int16Array(got.length);
       (codec === 'PCMA' ? alawToPcm : mulawToPcm)(got, pcm);
       const { corr, lag: corrLag } = normalizedCrossCorrelation(speech, pcm.subarray(0, speech.length + 2400), 2400);
+      // Judged per 0.5 s of speech, each at its own lag: on a loaded machine a stalled event loop
+      // makes the playout skip or insert a frame, which shifts everything after it.
+      const segments = segmentCorrelations(speech, pcm, 4000, 2400);
+      expect(segments[segments.length >> 1]!, why).toBeGreaterThanOrEqual(0.9); // most of the speech arrives intact
       // The whole-utterance correlation holds when the buffer kept one timeline (no stall damage).
       if (stallDamage === 0) expect(corr, why).toBeGreaterThanOrEqual(0.9);
 
@@ -201,7 +216,7 @@ describe.skipIf(!haveAudioTools())('RtpSession on loopback', () => {
       // (RFC 3550 A.8 smooths each sample by 1/16, so that is a generous bound).
       expect(last.jitter).toBeLessThan(8 * (15 + lag));
       expect(blocks.some((b) => b.fractionLost > 0)).toBe(true);
-      console.log(`${codec}: corr ${corr.toFixed(3)} lag ${corrLag} samples; loop lag ${lag.toFixed(0)} ms; dropped ${dropped}, dups ${dups}; jb`, st.jitterBuffer, `; RTCP blocks ${blocks.length}, last cumLost ${last.cumulativeLost} jitter ${last.jitter}`);
+      console.log(`${codec}: corr ${corr.toFixed(3)} lag ${corrLag} samples, per 0.5 s ${segments.map((c) => c.toFixed(2)).join(' ')}; loop lag ${lag.toFixed(0)} ms; dropped ${dropped}, dups ${dups}; jb`, st.jitterBuffer, `; RTCP blocks ${blocks.length}, last cumLost ${last.cumulativeLost} jitter ${last.jitter}`);
     });
   }
 });
@@ -288,13 +303,12 @@ describe('RtpSession outbound', () => {
 
   it('inactivity timeout fires when no RTP arrives', async () => {
     const s = await session({ codec: 'PCMU', payloadType: 0, remote: { address: '127.0.0.1', port: 9 }, inactivityTimeoutMs: 300 });
-    const loop = eventLoopDelay();
     const t0 = performance.now();
+    // A plain 300 ms timer alongside measures how late this machine runs timers right now.
+    const probe = new Promise<number>((r) => setTimeout(() => r(performance.now() - t0), 300));
     const at = await new Promise<number>((r) => s.once('timeout', () => r(performance.now() - t0)));
-    // Judged on the 20 ms media clock: not before the limit (a tick may run its 5 ms lead early),
-    // late by at most a tick plus what the loop lagged.
     expect(at).toBeGreaterThanOrEqual(290);
-    expect(at).toBeLessThan(300 + 20 + loop.stop().maxMs + 10);
+    expect(at).toBeLessThan(Math.max(400, (await probe) + 40)); // within two 20 ms ticks of the timer
   });
 
   it('does not relatch to an injected source while the real peer keeps sending', async () => {
