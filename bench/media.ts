@@ -7,7 +7,7 @@
  */
 import { mulawToPcm, pcmToMulaw, alawToPcm, pcmToAlaw } from '../media/g711.js';
 import { G722Decoder, G722Encoder } from '../media/g722.js';
-import { Resampler } from '../media/resampler.js';
+import { Resampler, type ResamplerOptions } from '../media/resampler.js';
 
 const BATCHES = 41;
 const FRAMES_PER_BATCH = 500;
@@ -44,8 +44,8 @@ function timePerFrame(fn: () => void): number {
   return results[Math.floor(results.length / 2)]!;
 }
 
-function benchResampler(inRate: number, outRate: number): number {
-  const r = new Resampler(inRate, outRate);
+function benchResampler(inRate: number, outRate: number, kernels: ResamplerOptions['kernels'] = 'auto'): number {
+  const r = new Resampler(inRate, outRate, { kernels });
   const frame = (inRate * 20) / 1000;
   const signal = testSignal(inRate, frame * 50);
   const out = new Int16Array(r.maxOutputLength(frame));
@@ -68,6 +68,36 @@ function benchG711(): Array<[string, number]> {
   ];
 }
 
+/**
+ * What the bridge does per 20 ms frame and direction with a 16 kHz agent:
+ * caller μ-law → PCM → 16 kHz, and agent 16 kHz → 8 kHz → μ-law (the goal
+ * is ≤ 1 µs each).
+ */
+function benchDirections(kernels: ResamplerOptions['kernels']): Array<[string, number]> {
+  const up = new Resampler(8000, 16000, { kernels });
+  const down = new Resampler(16000, 8000, { kernels });
+  const codes = new Uint8Array(160 * 50);
+  pcmToMulaw(testSignal(8000, 160 * 50), codes);
+  const agent = testSignal(16000, 320 * 50);
+  const pcm8 = new Int16Array(160);
+  const pcm16 = new Int16Array(up.maxOutputLength(160));
+  const back8 = new Int16Array(down.maxOutputLength(320));
+  const outCodes = new Uint8Array(160);
+  let k = 0, j = 0;
+  return [
+    [`ulaw->pcm16k (${kernels})`, timePerFrame(() => {
+      mulawToPcm(codes.subarray(k * 160, (k + 1) * 160), pcm8);
+      up.process(pcm8, pcm16);
+      k = (k + 1) % 50;
+    })],
+    [`pcm16k->ulaw (${kernels})`, timePerFrame(() => {
+      const n = down.process(agent.subarray(j * 320, (j + 1) * 320), back8);
+      pcmToMulaw(back8, outCodes, n);
+      j = (j + 1) % 50;
+    })],
+  ];
+}
+
 function benchG722(): Array<[string, number]> {
   const pcm = testSignal(16000, 320);
   const codes = new Uint8Array(160);
@@ -81,13 +111,15 @@ function benchG722(): Array<[string, number]> {
 }
 
 function main(): void {
-  const rows: Array<[string, number]> = [...benchG711(), ...benchG722()];
+  const rows: Array<[string, number]> = [...benchDirections('auto'), ...benchDirections('js'), ...benchG711(), ...benchG722()];
+  rows.push(['resample(8000->16000) js', benchResampler(8000, 16000, 'js')]);
+  rows.push(['resample(16000->8000) js', benchResampler(16000, 8000, 'js')]);
   for (const rate of [16000, 22050, 24000, 44100, 48000]) {
     rows.push([`resample(8000->${rate})`, benchResampler(8000, rate)]);
     rows.push([`resample(${rate}->8000)`, benchResampler(rate, 8000)]);
   }
   console.log('median CPU-µs per 20 ms frame');
-  for (const [name, us] of rows) console.log(`${name.padEnd(26)} ${us.toFixed(2)}`);
+  for (const [name, us] of rows) console.log(`${name.padEnd(30)} ${us.toFixed(2)}`);
 }
 
 main();

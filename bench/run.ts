@@ -23,15 +23,20 @@ import { parseArgs } from 'node:util';
 import type { FromLoad, FromServer, LoadResult, LoadStart, ToLoad } from './bridge/messages.js';
 import { machineCpuMs, processCpuMs, processCpuSplitMs, processRssBytes } from './bridge/proc.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bridge/profile-summary.js';
+import { bridgeStatus } from './bridge/bridge-status.js';
+import { runFirstWordsCalls, type FirstWordsResult } from './bridge/first-words.js';
+import { formatSoak, soakSample, summarizeSoak, type SoakReport, type SoakSample } from './bridge/soak.js';
 import { countAbove, median, merge, newHistogram, quantile, type Histogram } from './bridge/stats.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const BUILD_DIR = join(ROOT, '.tmp', 'bench-dist');
+/** BENCH_BUILD_DIR: keep two builds side by side for interleaved A/B runs with --no-build. */
+const BUILD_DIR = process.env.BENCH_BUILD_DIR ? resolve(process.env.BENCH_BUILD_DIR) : join(ROOT, '.tmp', 'bench-dist');
 const PROFILE_DIR = join(ROOT, '.tmp', 'bench-prof');
 const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
 const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 const AGENT_ID = 'bench';
 const TSX = ['--import', 'tsx'];
+const FIRST_WORDS_KEY = 'bench-xi-key'; // = FIRST_WORDS.apiKey in bench/bridge/talker.ts
 
 type Format = 'pcm_16000' | 'ulaw_8000';
 type Target = 'bridge' | 'relay';
@@ -63,6 +68,15 @@ interface Options {
   ref: string | undefined;
   /** Extra node flags for the bridge, e.g. --perf-basic-prof for `perf record -p`. */
   bridgeNodeArgs: string[];
+  /** Soak: one long steady window of this many ms, sampled every soakSampleMs (see soak.ts). */
+  soakMs: number | undefined;
+  soakSampleMs: number;
+  soakWarmupMs: number;
+  /** echo (round trip markers) or talker (a realistic talking agent: CPU and playout smoothness). */
+  agent: 'echo' | 'talker';
+  /** First-words scenario: this many sequential calls (0 = off). */
+  firstWords: number;
+  firstWordsSpacingMs: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -86,6 +100,12 @@ function parseOptions(argv: string[]): Options {
       'quiet-wait-s': { type: 'string', default: '180' },
       ref: { type: 'string' },
       'bridge-node-args': { type: 'string', default: '' },
+      soak: { type: 'string' },
+      agent: { type: 'string', default: 'echo' },
+      'first-words': { type: 'string', default: '0' },
+      'first-words-spacing-s': { type: 'string', default: '5' },
+      'soak-sample-s': { type: 'string', default: '15' },
+      'soak-warmup': { type: 'string', default: '5m' },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
       help: { type: 'boolean', default: false },
     },
@@ -96,7 +116,12 @@ function parseOptions(argv: string[]): Options {
   [--repeat 1] [--no-baseline] [--profile] [--no-build] [--log-level warn] [--out bench/results/latest.json]
   [--quiet-below PCT --quiet-wait-s 180]  wait before each scenario until the shared machine is less busy than PCT%
   [--ref HEAD]  build that commit (git archive) instead of the work tree
-  [--bridge-node-args=--perf-basic-prof]  extra node flags for the bridge process (e.g. to profile it with perf)`);
+  [--bridge-node-args=--perf-basic-prof]  extra node flags for the bridge process (e.g. to profile it with perf)
+  [--soak 30m [--soak-sample-s 15] [--soak-warmup 5m]]  one long window (default 100 calls, pcm_16000, no baseline):
+      RSS / heap slope after warm-up, event-loop delay p99 over time, handles and timers
+  [--agent echo|talker]  talker: an agent that talks in bursts ~40 % of the time with barge-ins (CPU, playout gaps)
+  [--first-words N [--first-words-spacing-s 5]]  only N sequential calls to a private agent 80 ms away:
+      stream start -> first agent audio at the caller`);
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -104,17 +129,19 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, not ${text}`);
     return n;
   };
-  const formats: Format[] = v.format === 'both' ? ['pcm_16000', 'ulaw_8000'] : [v.format as Format];
+  const soakMs = v.soak === undefined ? undefined : parseDuration('soak', v.soak);
+  const format = soakMs !== undefined && v.format === 'both' ? 'pcm_16000' : v.format;
+  const formats: Format[] = format === 'both' ? ['pcm_16000', 'ulaw_8000'] : [format as Format];
   for (const f of formats) if (f !== 'pcm_16000' && f !== 'ulaw_8000') throw new Error(`--format: pcm_16000, ulaw_8000 or both, not ${f}`);
   return {
-    calls: v.calls.split(',').map((c) => int('calls', c, 1)),
-    seconds: int('seconds', v.seconds, 1),
+    calls: (soakMs !== undefined && !argv.some((a) => a.startsWith('--calls')) ? '100' : v.calls).split(',').map((c) => int('calls', c, 1)),
+    seconds: soakMs !== undefined ? Math.round(soakMs / 1000) : int('seconds', v.seconds, 1),
     formats,
     rampMs: v['ramp-ms'] === undefined ? undefined : int('ramp-ms', v['ramp-ms'], 0),
     settleMs: int('settle-ms', v['settle-ms'], 0),
     tailMs: int('tail-ms', v['tail-ms'], 0),
     loadProcs: int('load-procs', v['load-procs'], 1),
-    baseline: !v['no-baseline'],
+    baseline: !v['no-baseline'] && soakMs === undefined,
     repeat: int('repeat', v.repeat, 1),
     profile: v.profile,
     build: !v['no-build'],
@@ -124,7 +151,20 @@ function parseOptions(argv: string[]): Options {
     quietWaitMs: int('quiet-wait-s', v['quiet-wait-s'], 0) * 1000,
     ref: v.ref,
     bridgeNodeArgs: v['bridge-node-args'].split(' ').filter(Boolean),
+    soakMs,
+    soakSampleMs: int('soak-sample-s', v['soak-sample-s'], 1) * 1000,
+    soakWarmupMs: parseDuration('soak-warmup', v['soak-warmup']),
+    agent: v.agent === 'talker' ? 'talker' : v.agent === 'echo' ? 'echo' : ((): never => { throw new Error(`--agent: echo or talker, not ${v.agent}`); })(),
+    firstWords: int('first-words', v['first-words'], 0),
+    firstWordsSpacingMs: Number(v['first-words-spacing-s']) * 1000,
   };
+}
+
+/** `90s`, `30m`, `1h` (a bare number is seconds). */
+function parseDuration(name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(text);
+  if (!m) throw new Error(`--${name}: a duration like 90s, 30m or 1h, not ${text}`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 's' | 'm' | 'h'];
 }
 
 // ---- processes -------------------------------------------------------------
@@ -214,7 +254,9 @@ async function startServerProcess(script: string, args: string[], what: string):
   return { child, url: (ready as { url: string }).url };
 }
 
-async function startBridge(agentUrl: string, calls: number, opts: Options, logFile: string): Promise<{ child: ChildProcess; url: string }> {
+async function startBridge(
+  agentUrl: string, calls: number, opts: Options, logFile: string, extraEnv: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -223,6 +265,7 @@ async function startBridge(agentUrl: string, calls: number, opts: Options, logFi
     TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     ELEVENLABS_API_URL: agentUrl, ELEVENLABS_AGENT_ID: AGENT_ID,
     MAX_CONCURRENT_CALLS: String(calls + 50), SHUTDOWN_GRACE_MS: '0',
+    ...extraEnv,
   };
   const execArgv = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=500'] : [];
   execArgv.push(...opts.bridgeNodeArgs);
@@ -253,19 +296,6 @@ async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Promise<voi
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function bridgeStatus(url: string): Promise<{ activeCalls: number; metrics: Record<string, number> }> {
-  const ready = (await (await fetch(`${url}/readyz`)).json()) as { activeCalls: number };
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const metrics: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const m = /^((?:bridge|nodejs|process)_[a-z_]+)(\{[^}]*\})?\s+([0-9.e+-]+)$/.exec(line);
-    if (!m) continue;
-    if (m[1]!.startsWith('bridge_agent_connect_seconds')) continue;
-    metrics[m[1]! + (m[2] ?? '')] = Number(m[3]);
-  }
-  return { activeCalls: ready.activeCalls, metrics };
-}
-
 function sumMetric(metrics: Record<string, number>, name: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(metrics)) if (k.startsWith(name)) out[k.slice(name.length) || 'total'] = v;
@@ -276,6 +306,7 @@ function sumMetric(metrics: Record<string, number>, name: string): Record<string
 
 interface ScenarioResult {
   target: Target;
+  agentMode: 'echo' | 'talker';
   format: Format;
   calls: number;
   callsConnected: number;
@@ -301,6 +332,9 @@ interface ScenarioResult {
   /** The steady window on the monotonic clock, µs (to re-slice a saved .cpuprofile with bench/bridge/profile-summary.ts). */
   windowMonotonicUs?: [number, number];
   logFile?: string;
+  soak?: SoakReport;
+  /** Talker agent: playout gaps (40 ms-1 s) at the callers in the window. */
+  playout?: { gaps: number; agentAudioMs: number; gapsPerCallMinute: number };
 }
 
 /** On a shared machine: wait (bounded) for other people's work to calm down before measuring. */
@@ -322,7 +356,8 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
   const rampMs = opts.rampMs ?? calls * 33;
   const busyBeforePct = opts.quietBelowPct < 100 ? await waitForQuiet(opts) : NaN;
   console.log(`\n== ${target} | agent ${format} | ${calls} calls | ramp ${(rampMs / 1000).toFixed(1)} s, window ${opts.seconds} s ==`);
-  const agent = await startServerProcess('bench/bridge/agent-process.ts', [format, AGENT_ID], 'agent');
+  const agentMode = target === 'bridge' ? opts.agent : 'echo';
+  const agent = await startServerProcess('bench/bridge/agent-process.ts', [format, AGENT_ID, agentMode], 'agent');
   const children: ChildProcess[] = [agent.child];
   const logFile = join(ROOT, '.tmp', `bench-${tag}.log`);
   try {
@@ -348,7 +383,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
       const mine = Math.floor(calls / procs) + (p < calls % procs ? 1 : 0);
       const start: LoadStart = {
         type: 'start', targetUrl: sut.url, authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID,
-        calls: mine, stride: procs, offset: p, spacingMs: rampMs / calls, audioSeconds,
+        calls: mine, stride: procs, offset: p, spacingMs: rampMs / calls, audioSeconds, soak: opts.soakMs !== undefined, agentMode,
       };
       ramped.push(nextMessage<FromLoad>(child, (m) => m.type === 'ramped', rampMs + 120_000, `load ${p}`));
       child.send(start satisfies ToLoad);
@@ -365,9 +400,15 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     for (const c of loads) c.send({ type: 'window-start' } satisfies ToLoad);
     const t0 = performance.now();
     const rssSamples: number[] = [];
+    const soakSamples: SoakSample[] = [];
+    let nextSoakSample = 0;
     while (performance.now() - t0 < opts.seconds * 1000) {
       await sleep(Math.min(1000, opts.seconds * 1000 - (performance.now() - t0)));
       rssSamples.push(processRssBytes(pid));
+      if (opts.soakMs !== undefined && target === 'bridge' && performance.now() - t0 >= nextSoakSample) {
+        nextSoakSample += opts.soakSampleMs;
+        soakSamples.push(await soakSample(pid, sut.url, (performance.now() - t0) / 1000));
+      }
     }
     for (const c of loads) c.send({ type: 'window-end' } satisfies ToLoad);
     const windowMs = performance.now() - t0;
@@ -401,7 +442,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     const targetCpu = cpu1.t - cpu0.t;
     const atLoadRss = median(rssSamples);
     const res: ScenarioResult = {
-      target, format, calls, callsConnected: r.callsConnected, callsLive: live, failures: r.failures, windowSeconds,
+      target, agentMode, format, calls, callsConnected: r.callsConnected, callsLive: live, failures: r.failures, windowSeconds,
       cpu: {
         targetMs: targetCpu, targetSystemMs: sys1 - sys0, agentMs: cpu1.a - cpu0.a,
         loadMs: cpu1.l.reduce((s, v, i) => s + v - cpu0.l[i]!, 0),
@@ -432,7 +473,11 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
         totalFramesSent: r.totalFramesSent, totalFramesHeard: r.totalFramesHeard,
         wireProblems: r.wireProblems, clears: r.clears,
       },
+      playout: agentMode === 'talker'
+        ? { gaps: r.playoutGaps, agentAudioMs: r.agentAudioMs, gapsPerCallMinute: r.playoutGaps / Math.max(1, (live * windowSeconds) / 60) }
+        : undefined,
       logFile: target === 'bridge' ? logFile : undefined,
+      soak: soakSamples.length ? summarizeSoak(soakSamples, opts.soakWarmupMs / 1000) : undefined,
     };
     if (endStatus) {
       res.bridgeMetrics = {
@@ -466,12 +511,13 @@ function combine(results: LoadResult[]): LoadResult {
     type: 'result', callsPlaced: 0, callsConnected: 0, callsLiveAtWindowEnd: 0, failures: [],
     windowFramesSent: 0, windowMarkersSent: 0, windowMarkersHeard: 0, duplicateMarkers: 0, windowBytesSent: 0, windowBytesHeard: 0,
     totalFramesSent: 0, totalFramesHeard: 0, rtt: newHistogram(0.05, 2000), lateness: newHistogram(0.05, 2000),
-    wireProblems: 0, clears: 0, windowCpuMs: 0, windowMs: 0, hangupMs: 0,
+    wireProblems: 0, clears: 0, windowCpuMs: 0, windowMs: 0, hangupMs: 0, playoutGaps: 0, agentAudioMs: 0,
     callMinRtt: newHistogram(0.05, 2000), callMedianRtt: newHistogram(0.05, 2000),
   };
   for (const r of results) {
     for (const k of ['callsPlaced', 'callsConnected', 'callsLiveAtWindowEnd', 'windowFramesSent', 'windowMarkersSent', 'windowMarkersHeard',
-      'duplicateMarkers', 'windowBytesSent', 'windowBytesHeard', 'totalFramesSent', 'totalFramesHeard', 'wireProblems', 'clears', 'windowCpuMs'] as const) {
+      'duplicateMarkers', 'windowBytesSent', 'windowBytesHeard', 'totalFramesSent', 'totalFramesHeard', 'wireProblems', 'clears', 'windowCpuMs',
+      'playoutGaps', 'agentAudioMs'] as const) {
       acc[k] += r[k];
     }
     acc.failures.push(...r.failures);
@@ -511,6 +557,11 @@ function printScenario(r: ScenarioResult): void {
     ].filter(Boolean).join('\n'),
   );
   if (r.profile) console.log(formatProfile(r.profile));
+  if (r.soak) console.log(formatSoak(r.soak));
+  if (r.playout) {
+    const talkPct = (100 * r.playout.agentAudioMs) / Math.max(1, r.callsLive * r.windowSeconds * 1000);
+    console.log(`talker: agent audio ${f1(talkPct)}% of call time; playout gaps 40 ms-1 s: ${r.playout.gaps} (${f3(r.playout.gapsPerCallMinute)} per call-minute); ${r.audio.clears} clears (barge-ins)`);
+  }
 }
 
 interface Summary {
@@ -609,6 +660,27 @@ function printSummary(rows: Summary[]): void {
   }
 }
 
+// ---- first words -----------------------------------------------------------
+
+/** Sequential calls to a private agent 80 ms away: stream start -> first agent audio at the caller. */
+async function runFirstWords(opts: Options): Promise<FirstWordsResult> {
+  console.log(`\n== first words | ${opts.firstWords} calls, ${opts.firstWordsSpacingMs / 1000} s apart | agent 80 ms away, first message after 300 ms ==`);
+  const agent = await startServerProcess('bench/bridge/agent-process.ts', ['ulaw_8000', AGENT_ID, 'first-words'], 'agent');
+  const children: ChildProcess[] = [agent.child];
+  try {
+    const sut = await startBridge(agent.url, 10, opts, join(ROOT, '.tmp', 'bench-first-words.log'), { ELEVENLABS_API_KEY: FIRST_WORDS_KEY });
+    children.push(sut.child);
+    const result = await runFirstWordsCalls({ bridgeUrl: sut.url, authToken: AUTH_TOKEN, accountSid: ACCOUNT_SID, calls: opts.firstWords, spacingMs: opts.firstWordsSpacingMs });
+    await stopProcess(sut.child);
+    await stopProcess(agent.child);
+    console.log(`first words: p50 ${f1(result.p50Ms)} ms, min ${f1(result.minMs)}, max ${f1(result.maxMs)} (${result.samplesMs.length} calls; ${result.failures} failed); ` +
+      `machine load ${result.loadavg1.toFixed(1)} (1-min avg) during the calls`);
+    return result;
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+}
+
 // ---- main ------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -628,6 +700,14 @@ async function main(): Promise<void> {
   const summaries: Summary[] = [];
   const startedAt = new Date().toISOString();
   const loadBefore = os.loadavg();
+  if (opts.firstWords > 0) {
+    const fw = await runFirstWords(opts);
+    const report = { startedAt, finishedAt: new Date().toISOString(), measured: git, machine: { cpus: os.cpus().length, node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() }, firstWords: fw };
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
+    console.log(`\nwrote ${opts.out}`);
+    return;
+  }
   for (const calls of opts.calls) {
     const baselines: ScenarioResult[] = [];
     if (opts.baseline) {

@@ -24,7 +24,13 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   twilio: TwilioConfig;
   streamToken: { secret: Buffer; ttlSeconds: number; ephemeral: boolean };
-  elevenlabs: { apiKey?: string; agentId?: string; apiUrl: string; connectTimeoutMs: number };
+  elevenlabs: {
+    apiKey?: string; agentId?: string; apiUrl: string; connectTimeoutMs: number;
+    /** Fetch the signed URL at the voice webhook / while ringing, not at stream start. */
+    prefetchSignedUrl: boolean;
+    /** Idle HTTPS connections to the API stay open this long for reuse. */
+    httpKeepAliveMs: number;
+  };
   /** SQLite file under dataDir unless `url` names PostgreSQL. */
   database: { url?: string; dataDir: string };
   /** Bearer token for the HTTP API; the API refuses every request without one. */
@@ -40,6 +46,10 @@ export interface Config {
   shutdownGraceMs: number;
   /** Outbound campaigns: their share of maxConcurrentCalls, dial rate, number region, this process's id. */
   campaigns: { concurrencyShare: number; callsPerSecond: number; defaultRegion?: string; instanceId: string };
+  /** Transient dial errors (429, 5xx, network): retries with exponential backoff and full jitter, no attempt used. */
+  dialRetry: { attempts: number; baseMs: number; maxMs: number };
+  /** Instances: heartbeat period (crash time after SIGKILL) and how long a forwarded live-control request may take. */
+  instances: { heartbeatMs: number; controlForwardTimeoutMs: number };
   /** Text-to-speech for broadcast messages: engine, voice, cache. */
   tts: TtsConfig;
   sip: SipConfig;
@@ -128,6 +138,8 @@ function toConfig(e: Env): Omit<Config, 'agents' | 'sip'> {
       agentId: e.ELEVENLABS_AGENT_ID,
       apiUrl: e.ELEVENLABS_API_URL,
       connectTimeoutMs: e.AGENT_CONNECT_TIMEOUT_MS,
+      prefetchSignedUrl: e.AGENT_PREFETCH_SIGNED_URL,
+      httpKeepAliveMs: e.AGENT_HTTP_KEEPALIVE_MS,
     },
     limits: {
       maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
@@ -143,6 +155,8 @@ function toConfig(e: Env): Omit<Config, 'agents' | 'sip'> {
       defaultRegion: e.DEFAULT_REGION,
       instanceId: e.INSTANCE_ID ?? hostname(),
     },
+    dialRetry: { attempts: e.DIAL_RETRY_ATTEMPTS, baseMs: e.DIAL_RETRY_BASE_MS, maxMs: e.DIAL_RETRY_MAX_MS },
+    instances: { heartbeatMs: e.INSTANCE_HEARTBEAT_MS, controlForwardTimeoutMs: e.CONTROL_FORWARD_TIMEOUT_MS },
     tts: ttsConfig(e),
   };
 }

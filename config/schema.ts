@@ -37,6 +37,8 @@ export const envSchema = z.object({
   ELEVENLABS_AGENT_ID: z.string().min(1).optional(),
   ELEVENLABS_API_URL: httpUrl.default('https://api.elevenlabs.io'),
   AGENT_CONNECT_TIMEOUT_MS: positiveInt.default(5000),
+  AGENT_PREFETCH_SIGNED_URL: envBoolean.default(true),
+  AGENT_HTTP_KEEPALIVE_MS: positiveInt.max(600_000).default(60_000),
 
   DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z.string().min(1).optional(),
@@ -69,6 +71,11 @@ export const envSchema = z.object({
   CAMPAIGN_CONCURRENCY_SHARE: z.coerce.number().gt(0).max(1).default(0.7),
   CALLS_PER_SECOND: z.coerce.number().positive().max(1000).default(1),
   DEFAULT_REGION: z.string().regex(/^[A-Za-z]{2}$/, 'a two-letter country code, e.g. US').transform((v) => v.toUpperCase()).optional(),
+  DIAL_RETRY_ATTEMPTS: z.coerce.number().int().min(0).max(20).default(4),
+  DIAL_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(500),
+  DIAL_RETRY_MAX_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
+  CONTROL_FORWARD_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  INSTANCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   INSTANCE_ID: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits, . _ : - (at most 100)').optional(),
 
   ...ttsEnvShape,

@@ -16,6 +16,16 @@ import {
   decimateSymmetricKernel, halfbandDecimateKernel, halfbandInterpolateKernel, polyphaseKernel, type KernelState,
 } from './fir-kernels.js';
 import { polyphaseBank, type PolyphaseBank } from './polyphase-bank.js';
+import { halfbandSimd, SimdHalfbandStream } from './simd-kernels.js';
+
+export interface ResamplerOptions {
+  /**
+   * 'auto' (default): WebAssembly SIMD kernels for the 2:1 ratios where the
+   * engine supports them, else JavaScript. 'js': always the JavaScript
+   * kernels (same output bit for bit; for comparison and tests).
+   */
+  kernels?: 'auto' | 'js';
+}
 
 export class Resampler {
   private readonly bank: PolyphaseBank | undefined; // undefined = same rate, plain copy
@@ -23,13 +33,21 @@ export class Resampler {
   private buf: Float64Array;
   /** n: start of the next output's window relative to the current input; phase: its filter phase. */
   private readonly state: KernelState = { n: 0, phase: 0, written: 0 };
+  /** The same filter in WebAssembly SIMD, when this ratio and the engine allow it. */
+  private readonly simd: SimdHalfbandStream | undefined;
 
-  constructor(readonly inRate: number, readonly outRate: number) {
+  constructor(readonly inRate: number, readonly outRate: number, options: ResamplerOptions = {}) {
     if (!(Number.isInteger(inRate) && Number.isInteger(outRate) && inRate > 0 && outRate > 0)) {
       throw new RangeError(`Resampler: rates must be positive integers, got ${inRate}->${outRate}`);
     }
     this.bank = inRate === outRate ? undefined : polyphaseBank(inRate, outRate);
-    this.buf = new Float64Array(this.historyLength + 960);
+    this.simd = this.bank && options.kernels !== 'js' ? simdStream(this.bank) : undefined;
+    this.buf = new Float64Array(this.simd ? 0 : this.historyLength + 960);
+  }
+
+  /** Which implementation runs: 'wasm-simd' or 'js'. */
+  get kernels(): 'wasm-simd' | 'js' {
+    return this.simd ? 'wasm-simd' : 'js';
   }
 
   private get historyLength(): number {
@@ -53,6 +71,7 @@ export class Resampler {
       output.set(input);
       return input.length;
     }
+    if (this.simd) return this.simd.process(input, output);
     const hist = this.historyLength;
     const nIn = input.length;
     if (this.buf.length < hist + nIn) this.grow(hist + nIn);
@@ -88,6 +107,7 @@ export class Resampler {
 
   /** Forget history and timing (e.g. after a stream restart). */
   reset(): void {
+    this.simd?.reset();
     this.buf.fill(0);
     this.state.n = 0;
     this.state.phase = 0;
@@ -96,4 +116,10 @@ export class Resampler {
   toString(): string {
     return `resample(${this.inRate}->${this.outRate})`;
   }
+}
+
+function simdStream(bank: PolyphaseBank): SimdHalfbandStream | undefined {
+  if (bank.kind !== 'halfband-decimate' && bank.kind !== 'halfband-interpolate') return undefined;
+  const rt = halfbandSimd();
+  return rt && new SimdHalfbandStream(rt, bank.side, bank.kind === 'halfband-interpolate');
 }

@@ -6,10 +6,20 @@ import expressWs from 'express-ws';
 import type { BroadcastSettings, Config } from '../config/index.js';
 import { PolicyResolver } from './call/call-policy.js';
 import { CallRegistry } from './call/call-registry.js';
+import { CallPrep } from './call/call-prep.js';
+import { signedUrlPrefetchFor } from './agent/signed-url-prefetch.js';
 import type { CallSession } from './call/call-session.js';
 import { sharedMediaClock } from '../sip/media/media-clock.js';
 import { CallEvents } from './calls/call-events.js';
 import { CallLog } from './calls/call-log.js';
+import { CallLifecycle } from './calls/call-lifecycle.js';
+import { SharedDialPacer } from './calls/dial-pacer.js';
+import { InstanceHeartbeat } from './calls/instance-heartbeat.js';
+import { PgControlForwarder } from './calls/control-forwarder.js';
+import { runLocalControl } from './http/live-control.js';
+import type { LiveCall } from './call/live-call.js';
+import { reconcileCallRecords, type RecordProvider, type RecordReconcileReport } from './calls/record-reconciler.js';
+import { systemClock } from './campaigns/clock.js';
 import { startCampaignEngine, type CampaignEngine } from './campaigns/engine.js';
 import { campaignRoutes } from './campaigns/http/campaign-routes.js';
 import { requireApiToken } from './http/api-auth.js';
@@ -59,6 +69,8 @@ export interface Bridge {
   readonly callEvents: CallEvents;
   /** Emits `call-ended` (session) once per call, after its teardown. */
   readonly events: EventEmitter;
+  /** What start-up found of the call records the previous run left open. */
+  readonly reconciledRecords: RecordReconcileReport | undefined;
   /** The campaign engine, once `listen()` has started it. */
   readonly campaigns: CampaignEngine | undefined;
   /** Listens, then reconciles and starts campaign dispatching. */
@@ -70,6 +82,9 @@ export interface Bridge {
   close(graceMs?: number): Promise<void>;
 }
 
+/** A Twilio stream normally starts within a second or two of its TwiML; a signed URL stays valid 15 minutes (§4.1). */
+const CALL_PREP_TTL_MS = 60_000;
+
 export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bridge {
   const { store } = deps;
   const metrics = deps.metrics ?? new Metrics();
@@ -77,11 +92,19 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const server = http.createServer(app);
   const registry = new CallRegistry(config.limits.maxConcurrentCalls);
   const afterStream = new AfterStreamActions();
+  // Work for a call started before its stream exists (signed agent URL), taken at stream start.
+  const callPrep = new CallPrep({ ttlMs: CALL_PREP_TTL_MS });
+  const signedUrls = signedUrlPrefetchFor(config, callPrep);
+  const prepareAgent = signedUrls && ((callSid: string, agentId: string) => signedUrls.start(callSid, agentId));
   // One drift-corrected 20 ms clock paces every leg, Twilio and RTP alike.
   const clock = sharedMediaClock;
   const events = new EventEmitter();
   const callEvents = new CallEvents();
-  const callLog = new CallLog(store, log);
+  const instanceId = config.campaigns.instanceId;
+  const callLog = new CallLog(store, log, instanceId);
+  const lifecycle = new CallLifecycle({ store, events: callEvents, log });
+  // CALLS_PER_SECOND is the account's: every instance takes its dial slots from one ledger row.
+  const pacer = new SharedDialPacer(store.database.db, store.database.dialect, config.campaigns.callsPerSecond, systemClock);
   const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
   const policies = new PolicyResolver(config, tts, log);
@@ -90,7 +113,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const prefetchFor = (encoding: 'ulaw' | 'alaw') => async (b: BroadcastSettings): Promise<void> => {
     for (const text of [b.message, b.voicemail_message]) if (text) await tts.prefetch(text, { encoding, voiceId: b.voice_id });
   };
-  const twilioDialer = new TwilioDialer({ config, store, rest, events: callEvents, log, prefetchBroadcast: prefetchFor('ulaw') });
+  const twilioDialer = new TwilioDialer({ config, store, rest, log, instanceId, pacer, retry: config.dialRetry, prefetchBroadcast: prefetchFor('ulaw') });
   const transfers = new TwilioTransfers({ config, store, log });
   const sip = config.sip.drachtio
     ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf })
@@ -98,12 +121,21 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
   const dialer: OutboundDialer = sipOutbound
     ? new SipDialer({
-      sip, store, events: callEvents, registry, log, fromNumber: config.twilio.fromNumber,
+      sip, store, events: callEvents, registry, log, metrics, fromNumber: config.twilio.fromNumber, instanceId,
       onEnded: (s) => onEnded(s), onBroadcastEnded: (s, o) => onBroadcastEnded(s, o), prefetchBroadcast: prefetchFor(sip.outboundLaw),
     })
     : twilioDialer;
   const lookup = sipOutbound ? new StoreCallLookup(store, registry) : new TwilioCallLookup(rest, store);
   let campaigns: CampaignEngine | undefined;
+  let reconciledRecords: RecordReconcileReport | undefined;
+  const heartbeat = new InstanceHeartbeat(store.database.db, instanceId, config.instances.heartbeatMs);
+  const recordProvider: RecordProvider = {
+    fetch: async (sid) => {
+      const c = await rest.calls(sid).fetch();
+      return { status: c.status, answeredBy: c.answeredBy, endTime: c.endTime };
+    },
+    hangup: async (sid, status) => void (await rest.calls(sid).update({ status })),
+  };
   let campaignRouter: express.Router | undefined;
   const signatures: SignatureSettings = { publicUrl: config.publicUrl, authToken: config.twilio.authToken, validate: config.twilio.validateSignatures };
   let closing = false;
@@ -137,11 +169,11 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.disable('x-powered-by');
   app.use('/twilio', express.urlencoded({ extended: false, limit: '64kb' }));
   const auth = twilioWebhookAuth(signatures, log, metrics);
-  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics }));
+  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics, prepareAgent }));
   app.post(STREAM_ENDED_PATH, auth, (req, res) => {
     res.type('text/xml').send(afterStream.take(String((req.body as Record<string, unknown>)?.CallSid ?? '')));
   });
-  app.use(outboundRoutes({ config, store, registry, events: callEvents, log, auth }));
+  app.use(outboundRoutes({ config, store, registry, lifecycle, log, auth, prepareAgent }));
   app.use(transferRoutes(transfers, auth));
   wsApp.app.ws(STREAM_PATH, (ws) => {
     if (closing) return ws.close(1001, 'shutting down');
@@ -149,10 +181,12 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       config, clock, log, metrics,
       hasRoom: () => registry.hasRoom(),
       onCall: (leg, start, legLog) => {
-        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded };
+        const prefetchedAgentUrl = signedUrls && ((callSid: string, agentId: string) => signedUrls.take(callSid, agentId));
+        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded, prefetchedAgentUrl };
         if (start.customParameters.mode === 'broadcast') {
           const broadcast = createTwilioBroadcastSession(leg, start, legLog, { ...deps, tts, registry, onBroadcastEnded });
           registry.add(broadcast);
+          void callLog.attached(broadcast.id, broadcast.startedAt);
           return broadcast.start();
         }
         const session = createTwilioCallSession(leg, start, legLog, deps);
@@ -166,7 +200,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.get('/readyz', (_req, res) => {
     // With SIP configured, not ready until drachtio-server is connected.
     const ready = !closing && (sip?.ready ?? true);
-    res.status(ready ? 200 : 503).json({ ready, activeCalls: registry.size, ...(sip ? { sip: sip.ready } : {}) });
+    const registrations = sip?.registrations.size ? { registrations: sip.registrations.statuses } : {};
+    res.status(ready ? 200 : 503).json({ ready, activeCalls: registry.size, ...(sip ? { sip: sip.ready } : {}), ...registrations });
   });
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -180,9 +215,18 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
   api.use(callsRoutes({ config, store, registry, dialer }));
+  const sayAfterStream = (s: LiveCall, message: string): void => afterStream.set(s.leg.providerCallId, sayTwiml(message));
+  // Several instances share PostgreSQL: control for a call held elsewhere is forwarded to its holder.
+  const { connection } = store.database;
+  const forwarder = store.database.dialect === 'postgres' && connection
+    ? new PgControlForwarder({
+      db: store.database.db, connection, instanceId, log, timeoutMs: config.instances.controlForwardTimeoutMs,
+      local: (req) => runLocalControl({ registry, sayAfterStream }, req),
+    })
+    : undefined;
   api.use(liveControlRoutes({
-    registry,
-    sayAfterStream: (s, message) => afterStream.set(s.leg.providerCallId, sayTwiml(message)),
+    registry, store, instanceId, sayAfterStream,
+    forward: forwarder && ((target, req) => forwarder.forward(target, req)),
     hangupElsewhere: async (id, message) => {
       const call = (await store.calls.get(id)) ?? (await store.calls.getByProviderCallId('twilio', id));
       if (!call?.providerCallId || call.endedAt !== null || call.provider !== 'twilio') return false;
@@ -190,6 +234,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       // Twilio: `canceled` ends a call still queued or ringing, `completed` one in progress (§3.4).
       const status = call.answeredAt === null ? 'canceled' : 'completed';
       await rest.calls(call.providerCallId).update(message && call.answeredAt !== null ? { twiml: sayTwiml(message) } : { status });
+      // Not held by a session anywhere: the API's hang-up is the reason; Twilio's final status lands beside it.
+      await store.calls.end(call.id, { reason: 'api-hangup', unlessHeld: true });
       return true;
     },
   }));
@@ -204,6 +250,9 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     get campaigns() {
       return campaigns;
     },
+    get reconciledRecords() {
+      return reconciledRecords;
+    },
     listen: async () => {
       const address = await new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
@@ -211,7 +260,12 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       });
       // Spoken prompts are ready before campaigns dial; a TTS failure is logged, never fatal.
       await policies.warmUp();
+      const crashedAt = (await heartbeat.start()) ?? Date.now();
+      await forwarder?.start();
       campaigns = await startCampaignEngine({
+        beforeReconcile: async () => {
+          reconciledRecords = await reconcileCallRecords({ store, instanceId, provider: sipOutbound ? undefined : recordProvider, crashedAt, log });
+        },
         store, events: callEvents, dialer, lookup, control: lookup, log,
         instanceId: config.campaigns.instanceId, maxConcurrentCalls: config.limits.maxConcurrentCalls,
         concurrencyShare: config.campaigns.concurrencyShare, callsPerSecond: config.campaigns.callsPerSecond,
@@ -224,10 +278,14 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
     },
     close: async (graceMs = 0) => {
       closing = true;
+      heartbeat.stop();
+      await forwarder?.stop();
+      callPrep.clear();
       eventStream.close();
       await campaigns?.stop();
+      lifecycle.stop();
       tts.close();
-      sip?.stop();
+      await sip?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(graceMs);
       await registry.endAll();

@@ -12,6 +12,9 @@ export const REDACT_PATHS = [
   'signedUrl', '*.signedUrl', 'signed_url', '*.signed_url', 'password', '*.password',
   'req.headers.authorization', 'req.headers["x-twilio-signature"]', 'req.headers["xi-api-key"]',
   'headers.authorization', 'headers["xi-api-key"]', 'headers["x-twilio-signature"]',
+  '*.*.password',
+  // SDP can carry SRTP master keys (RFC 4568 a=crypto inline:…): never log it whole.
+  'sdp', '*.sdp', 'localSdp', '*.localSdp', 'remoteSdp', '*.remoteSdp', 'answerSdp', '*.answerSdp', 'offerSdp', '*.offerSdp',
 ];
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

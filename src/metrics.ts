@@ -35,6 +35,31 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly srtpDropped = new Counter({
+    name: 'bridge_srtp_dropped_packets_total',
+    help: 'Incoming SRTP/SRTCP packets dropped: auth-failed (tampered or wrong key), replayed, too-old, malformed',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly sipCallMedia = new Counter({
+    name: 'bridge_sip_calls_media_total',
+    help: 'Answered SIP calls by signalling transport and media protection (srtp suite or plain rtp)',
+    labelNames: ['direction', 'transport', 'media'] as const,
+    registers: [this.registry],
+  });
+  readonly sipRegistrationUp = new Gauge({
+    name: 'bridge_sip_registration_up',
+    help: '1 while the trunk registration (REGISTER binding) is in force, else 0',
+    labelNames: ['trunk'] as const,
+    registers: [this.registry],
+  });
+  readonly sipRegistrationFailures = new Counter({
+    name: 'bridge_sip_registration_failures_total',
+    help: 'REGISTER attempts that failed (final non-2xx or no response), by trunk',
+    labelNames: ['trunk'] as const,
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

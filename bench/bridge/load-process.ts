@@ -55,6 +55,13 @@ let windowEnd = NaN;
 let cpuAtStart = 0;
 let cpuAtEnd = 0;
 let placed = 0;
+let soak = false;
+let talker = false;
+/** A pause between agent audio longer than this is a gap the caller hears; longer than TURN_PAUSE_MS it is a pause between turns. */
+const GAP_MS = 40;
+const TURN_PAUSE_MS = 1000;
+/** Soak: how often each call's history is dropped. */
+const FORGET_EVERY_MS = 10_000;
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();
@@ -62,6 +69,9 @@ const cpuMs = (): number => {
 };
 
 async function placeCalls(cmd: LoadStart): Promise<void> {
+  soak = cmd.soak ?? false;
+  talker = cmd.agentMode === 'talker';
+  if (soak) setInterval(() => { for (const c of calls) c.stream?.forgetHistory(); }, FORGET_EVERY_MS).unref();
   const audio = toneUlaw(cmd.audioSeconds);
   const t0 = performance.now();
   const pending: Promise<void>[] = [];
@@ -110,7 +120,7 @@ function measure(hangupMs: number): LoadResult {
   const r: LoadResult = {
     type: 'result', callsPlaced: placed, callsConnected: calls.length, callsLiveAtWindowEnd: 0, failures: failures.slice(0, 20),
     windowFramesSent: 0, windowMarkersSent: 0, windowMarkersHeard: 0, duplicateMarkers: 0, windowBytesSent: 0, windowBytesHeard: 0,
-    totalFramesSent: 0, totalFramesHeard: 0, rtt, lateness, wireProblems: 0, clears: 0,
+    totalFramesSent: 0, totalFramesHeard: 0, rtt, lateness, wireProblems: 0, clears: 0, playoutGaps: 0, agentAudioMs: 0,
     windowCpuMs: cpuAtEnd - cpuAtStart, windowMs: windowEnd - windowStart, hangupMs,
     callMinRtt: newHistogram(0.05, 2000), callMedianRtt: newHistogram(0.05, 2000),
   };
@@ -135,6 +145,11 @@ function measure(hangupMs: number): LoadResult {
     for (const m of s.recorder.received) {
       if (m.event === 'media' && m.atMs >= from && m.atMs < to) r.windowBytesHeard += m.bytes;
       else if (m.event === 'clear') r.clears++;
+    }
+    if (talker) countPlayoutGaps(s, from, to, r);
+    if (soak || talker) {
+      r.wireProblems += s.recorder.problems.length;
+      continue; // no history to pair markers with
     }
     // Each heard marker belongs to the last marker sent before it arrived (markers are 1 s apart).
     const heardMarkers = findHeardMarkers(s);
@@ -166,6 +181,26 @@ function measure(hangupMs: number): LoadResult {
     r.wireProblems += s.recorder.problems.length;
   }
   return r;
+}
+
+/**
+ * Talker: walks the agent audio in play-out order; a message that starts
+ * playing 40 ms-1 s after the previous one ended is a gap the caller hears
+ * mid-turn (the bridge fell behind); a `clear` (barge-in) starts a new turn.
+ */
+function countPlayoutGaps(s: NonNullable<SimulatedCall['stream']>, from: number, to: number, r: LoadResult): void {
+  let prevEnd: number | undefined;
+  for (const m of s.recorder.received) {
+    if (m.event === 'clear') prevEnd = undefined;
+    if (m.event !== 'media') continue;
+    const end = m.playStartMs + m.bytes / 8;
+    if (m.playStartMs >= from && m.playStartMs < to) {
+      r.agentAudioMs += m.bytes / 8;
+      const gap = prevEnd === undefined ? 0 : m.playStartMs - prevEnd;
+      if (gap > GAP_MS && gap < TURN_PAUSE_MS) r.playoutGaps++;
+    }
+    prevEnd = end;
+  }
 }
 
 /**

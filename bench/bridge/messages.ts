@@ -15,6 +15,13 @@ export interface LoadStart {
   spacingMs: number;
   /** How much caller audio to have queued (the call never runs out of it). */
   audioSeconds: number;
+  /**
+   * Soak: keep constant memory (forget each call's sent/heard history every
+   * few seconds) and skip the round-trip analysis, which needs the history.
+   */
+  soak?: boolean;
+  /** talker: the agent does not echo; measure playout smoothness instead of round trips. */
+  agentMode?: 'echo' | 'talker';
 }
 
 export type ToLoad = LoadStart | { type: 'window-start' } | { type: 'window-end' } | { type: 'hangup' };
@@ -48,6 +55,10 @@ export interface LoadResult {
   lateness: Histogram;
   wireProblems: number;
   clears: number;
+  /** Talker: gaps of 40 ms-1 s between consecutive agent audio in the caller's playout (underruns; longer = turn pauses), in the window. */
+  playoutGaps: number;
+  /** Talker: agent audio the callers heard in the window, ms (all calls). */
+  agentAudioMs: number;
   /** CPU of this generator process during the window, ms. */
   windowCpuMs: number;
   windowMs: number;

@@ -7,6 +7,10 @@
  *   sendAudio ─▶ RtpSender (pacer = playback truth, 20 ms slots) ─▶ socket ─▶ 'played'
  *   RtcpReporter ⇄ RTCP socket (SR/RR every ~5 s; BYE noticed)
  *
+ * With SRTP a `PacketTransform` sits between each socket and the rest
+ * (unprotect right after the socket, protect right before it), so the
+ * latch, jitter buffer and RTCP only ever see authenticated packets.
+ *
  * Symmetric RTP (RFC 4961): packets leave from the socket we receive on, and
  * go to the latched source of the peer's RTP once it arrives, else to the SDP
  * address. Remote 0.0.0.0 or port 0 (hold, RFC 3264 §8.4) sends nothing.
@@ -27,6 +31,9 @@ import { SlotClock } from './slot-clock.js';
 import type { Direction } from './sdp-origin.js';
 import type { JitterBufferStats } from '../../media/jitter-buffer.js';
 import type { LatchOptions } from './symmetric-latch.js';
+import type { PacketTransform } from './packet-transform.js';
+import type { NegotiatedSrtp } from './sdes.js';
+import type { SrtpStats } from '../../media/srtp/srtp-stats.js';
 import { bindPair, closeSocket, type BoundPair } from './udp-pair.js';
 
 const FRAME_MS = 20;
@@ -63,6 +70,8 @@ export interface RtpSessionOptions {
   cname?: string;
   latch?: LatchOptions;
   now?: () => number;
+  /** SRTP (or any protect/unprotect stage) between the sockets and RTP; none = plain RTP. */
+  transform?: PacketTransform;
 }
 
 export interface RtpSessionEvents {
@@ -84,6 +93,8 @@ export interface RtpSessionStats {
   rtcpSent: number;
   rtcpReceived: number;
   latched: { address: string; port: number } | undefined;
+  /** SRTP counters (protected, unprotected, dropped by reason) when the stream is SRTP. */
+  srtp?: SrtpStats;
 }
 
 export class RtpSession extends EventEmitter<RtpSessionEvents> {
@@ -103,6 +114,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   private receiving = true;
   private timedOut = false;
   private closed = false;
+  private readonly transform: PacketTransform | undefined;
 
   constructor(private readonly opts: RtpSessionOptions) {
     super();
@@ -110,6 +122,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     this.remote = { ...opts.remote };
     this.clock = opts.clock ?? sharedMediaClock;
     this.now = opts.now ?? (() => performance.now());
+    this.transform = opts.transform;
     const common = { law: this.law, payloadType: opts.payloadType, telephoneEventPt: opts.telephoneEventPt };
     this.sender = new RtpSender({ ...common, sendSilence: opts.sendSilence }, (b, n) => this.sendRtp(b, n), (l) => this.emit('played', l));
     this.receiver = new RtpReceiver({ ...common, jitterMs: opts.jitterMs, adaptiveJitter: opts.adaptiveJitter, latch: opts.latch }, (k) => this.emit('dtmf', k));
@@ -150,6 +163,11 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     this.receiver.latch.reset();
   }
 
+  /** New SRTP keys after a re-INVITE changed them (RFC 4568 §7.1.4). */
+  rekey(srtp: NegotiatedSrtp): void {
+    this.transform?.rekey?.(srtp);
+  }
+
   /** Direction from our side of the SDP: whether we may send, and whether the peer sends (inactivity). */
   setDirection(direction: Direction): void {
     this.sender.setSending(direction === 'sendrecv' || direction === 'sendonly');
@@ -185,6 +203,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
       sent: { ...this.sender.stats }, received: { ...this.receiver.counters }, jitterBuffer: this.receiver.jitterStats,
       jitterMs: this.receiver.rtcpStats.jitter / 8, rtcpSent: this.rtcp.sent, rtcpReceived: this.rtcp.received,
       latched: l.address === undefined ? undefined : { address: l.address, port: l.port },
+      ...(this.transform?.stats ? { srtp: structuredClone(this.transform.stats) } : {}),
     };
   }
 
@@ -236,11 +255,17 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   private onRtpDatagram(msg: Buffer, address: string, port: number): void {
     if (this.closed) return;
-    if (this.opts.rtcpMux && looksLikeRtcp(msg, msg.length)) this.onRtcp(msg);
-    else this.receiver.receive(msg, msg.length, address, port, this.now());
+    if (this.opts.rtcpMux && looksLikeRtcp(msg, msg.length)) {
+      this.onRtcp(msg);
+      return;
+    }
+    const rtp = this.transform ? this.transform.unprotectRtp(msg, msg.length) : msg;
+    if (rtp) this.receiver.receive(rtp, rtp.length, address, port, this.now());
   }
 
-  private onRtcp(msg: Buffer): void {
+  private onRtcp(packet: Buffer): void {
+    const msg = this.transform ? this.transform.unprotectRtcp(packet, packet.length) : packet;
+    if (!msg) return;
     const report = this.rtcp.receive(msg, msg.length, this.now(), Date.now());
     if (report) this.emit('rtcp', report);
   }
@@ -256,7 +281,9 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
 
   private sendRtp(buf: Uint8Array, length: number): void {
     const to = this.destination(false);
-    if (to && this.pair) this.pair.rtp.send(buf, 0, length, to.port, to.address);
+    if (!to || !this.pair) return;
+    if (!this.transform) this.pair.rtp.send(buf, 0, length, to.port, to.address);
+    else this.pair.rtp.send(this.transform.protectRtp(buf, length), to.port, to.address);
   }
 
   private sendRtcp(nowMs: number, bye: boolean): void {
@@ -264,6 +291,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     const socket = this.opts.rtcpMux ? this.pair?.rtp : this.pair?.rtcp;
     if (!to || !socket) return;
     const n = this.rtcp.build(nowMs, Date.now(), this.sender.stats, this.receiver.rtcpStats, bye);
-    socket.send(this.rtcp.buffer.slice(0, n), to.port, to.address);
+    const packet = this.rtcp.buffer.slice(0, n);
+    socket.send(this.transform ? this.transform.protectRtcp(packet, n) : packet, to.port, to.address);
   }
 }

@@ -13,19 +13,27 @@
  * - Connection data (RFC 4566 §5.7): the media-level c= wins over the session
  *   level. c=0.0.0.0 is the RFC 2543 hold (RFC 3264 §8.4): no destination.
  * - ptime (RFC 4566 §6): what the peer wants to receive, default 20.
+ * - SRTP (RFC 3711) keyed by SDES `a=crypto` (RFC 4568), per `mediaEncryption`:
+ *   an `RTP/SAVP` line is answered with our own fresh key under the offer's
+ *   tag and suite (sdes.ts); `required` refuses plain lines, `disabled`
+ *   refuses SAVP ones; with both kinds offered, the SRTP line wins.
  */
 import sdpTransform from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import {
   continueSession, originAddressFromConnection, sdpDirection, sdpOrigin, type Direction, type OriginOptions,
 } from './sdp-origin.js';
+import {
+  cryptoAttribute, freshKey, parseCrypto, pickOfferedCrypto, SAVP, transportVerdict,
+  type CryptoAttribute, type MediaEncryption, type NegotiatedSrtp, type RemoteCrypto,
+} from './sdes.js';
+import type { SrtpMasterKey } from '../../media/srtp/srtp-key.js';
 
 export type { Direction } from './sdp-origin.js';
 export type G711Codec = 'PCMU' | 'PCMA';
 
 /** RFC 3551 §6 static payload types. */
 const STATIC_PT: Record<G711Codec, number> = { PCMU: 0, PCMA: 8 };
-const PLAIN_RTP = new Set(['RTP/AVP', 'RTP/AVPF']);
 
 export interface LocalMedia extends OriginOptions {
   /** Address written in c= (the public/advertised one behind NAT). */
@@ -35,6 +43,10 @@ export interface LocalMedia extends OriginOptions {
   codecs: readonly G711Codec[];
   /** a=ptime we ask for (RFC 4566 §6); default 20. */
   ptime?: number;
+  /** Plain RTP and/or SRTP (default `allowed`: take either, prefer SRTP). */
+  mediaEncryption?: MediaEncryption;
+  /** Re-INVITE: the SRTP in use; our key is kept when the peer's key is unchanged (RFC 4568 §7.1.4). */
+  currentSrtp?: NegotiatedSrtp;
 }
 
 export interface NegotiatedMedia {
@@ -51,6 +63,8 @@ export interface NegotiatedMedia {
   rtcpMux: boolean;
   /** The offer/answer's o= line (session id and version), to notice refreshes. */
   remoteOrigin: { sessionId: string; sessionVersion: number };
+  /** Set when the stream is SRTP (RTP/SAVP with SDES keys). */
+  srtp?: NegotiatedSrtp;
 }
 
 export interface Answer extends NegotiatedMedia {
@@ -68,7 +82,12 @@ interface Pick {
   codec: G711Codec;
   payloadType: number;
   telephoneEventPt?: number;
+  crypto?: RemoteCrypto;
 }
+
+/** Which `a=crypto` of a SAVP line we can use (offer side: any we honour; answer side: one we offered). */
+type CryptoChooser = (m: MediaDescription) => RemoteCrypto | undefined;
+const offeredCrypto: CryptoChooser = (m) => pickOfferedCrypto(m.crypto);
 
 /** Codec name of a payload type in this m= block (rtpmap wins; static PTs need none, RFC 3551 §6). */
 function codecOf(m: MediaDescription, pt: number): string | undefined {
@@ -92,21 +111,33 @@ function pickCodec(m: MediaDescription, prefs: readonly G711Codec[]): Omit<Pick,
   return undefined;
 }
 
-/** First audio m= line on plain RTP with a port and a codec we can do. */
-function choose(sdp: SessionDescription, prefs: readonly G711Codec[]): Pick | NegotiationFailure {
+/** First usable audio m= line, an SRTP one before a plain one (mode permitting), with a codec we can do. */
+function choose(sdp: SessionDescription, prefs: readonly G711Codec[], mode: MediaEncryption = 'allowed',
+  cryptoOf: CryptoChooser = offeredCrypto): Pick | NegotiationFailure {
   let why = 'no audio stream offered';
+  let plain: Pick | undefined;
   for (let index = 0; index < sdp.media.length; index++) {
     const m = sdp.media[index]!;
     if (m.type !== 'audio' || m.port === 0) continue;
-    if (!PLAIN_RTP.has(m.protocol)) {
-      why = `unsupported transport ${m.protocol} (SRTP is not supported)`;
+    const verdict = transportVerdict(m.protocol, mode);
+    if (verdict !== 'plain' && verdict !== 'sdes') {
+      why = verdict;
+      continue;
+    }
+    const crypto = verdict === 'sdes' ? cryptoOf(m) : undefined;
+    if (verdict === 'sdes' && !crypto) {
+      why = `${m.protocol} without a usable a=crypto (we do AES_CM_128_HMAC_SHA1_80/_32, one inline key, KDR 0)`;
       continue;
     }
     const got = pickCodec(m, prefs);
-    if (got) return { index, ...got };
-    why = `no common codec (offered ${payloadList(m).map((p) => codecOf(m, p) ?? p).join(', ')}; we do ${prefs.join(', ')})`;
+    if (!got) {
+      why = `no common codec (offered ${payloadList(m).map((p) => codecOf(m, p) ?? p).join(', ')}; we do ${prefs.join(', ')})`;
+      continue;
+    }
+    if (crypto) return { index, ...got, crypto };
+    plain ??= { index, ...got };
   }
-  return { ok: false, status: 488, reason: why };
+  return plain ?? { ok: false, status: 488, reason: why };
 }
 
 function negotiated(sdp: SessionDescription, pick: Pick, ourDirection: Direction): NegotiatedMedia {
@@ -126,7 +157,8 @@ function negotiated(sdp: SessionDescription, pick: Pick, ourDirection: Direction
 
 const MIRROR: Record<Direction, Direction> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
 
-function audioBlock(local: LocalMedia, pick: Omit<Pick, 'index'>, direction: Direction, protocol: string, rtcpMux: boolean): MediaDescription {
+function audioBlock(local: LocalMedia, pick: Omit<Pick, 'index'>, direction: Direction, protocol: string, rtcpMux: boolean,
+  crypto?: CryptoAttribute): MediaDescription {
   const pts = [pick.payloadType, ...(pick.telephoneEventPt === undefined ? [] : [pick.telephoneEventPt])];
   const m: MediaDescription = {
     type: 'audio', port: local.port, protocol, payloads: pts.join(' '),
@@ -138,7 +170,15 @@ function audioBlock(local: LocalMedia, pick: Omit<Pick, 'index'>, direction: Dir
     m.fmtp.push({ payload: pick.telephoneEventPt, config: '0-16' });
   }
   if (rtcpMux) m.rtcpMux = 'rtcp-mux';
+  if (crypto) m.crypto = [crypto];
   return m;
+}
+
+/** Our side of an SRTP answer: keep our key while the peer keeps theirs (re-INVITE), else a fresh one. */
+function answerSrtp(remote: RemoteCrypto, current: NegotiatedSrtp | undefined): NegotiatedSrtp {
+  const keep = current && current.suite === remote.key.suite && current.remoteKey.equals(remote.key);
+  const localKey = keep ? current.localKey : freshKey(remote.key.suite);
+  return { suite: remote.key.suite, tag: remote.tag, localKey, remoteKey: remote.key };
 }
 
 /** A rejected stream (RFC 3264 §6): same type, protocol and formats, port 0, nothing else. */
@@ -167,20 +207,24 @@ export function answerOffer(offerSdp: string, local: LocalMedia): Answer | Negot
     return { ok: false, status: 488, reason: `unparseable SDP: ${(err as Error).message}` };
   }
   if (!offer.media?.length) return { ok: false, status: 488, reason: 'no m= lines' };
-  const pick = choose(offer, local.codecs);
+  const pick = choose(offer, local.codecs, local.mediaEncryption);
   if (!('index' in pick)) return pick;
   const m = offer.media[pick.index]!;
   const ourDirection = MIRROR[sdpDirection(m.direction ?? offer.direction)];
   const rtcpMux = m.rtcpMux === 'rtcp-mux';
-  const media = offer.media.map((om, i) => (i === pick.index ? audioBlock(local, pick, ourDirection, om.protocol, rtcpMux) : rejected(om)));
+  const srtp = pick.crypto ? answerSrtp(pick.crypto, local.currentSrtp) : undefined;
+  const ours = srtp ? cryptoAttribute(srtp.tag, srtp.localKey) : undefined;
+  const media = offer.media.map((om, i) => (i === pick.index ? audioBlock(local, pick, ourDirection, om.protocol, rtcpMux, ours) : rejected(om)));
   const answerSdp = render(local, media);
-  return { ...negotiated(offer, pick, ourDirection), answerSdp };
+  return { ...negotiated(offer, pick, ourDirection), ...(srtp ? { srtp } : {}), answerSdp };
 }
 
 export interface OfferOptions extends LocalMedia {
   /** Dynamic PT we offer for telephone-event (default 101); null to offer none. */
   telephoneEventPt?: number | null;
   direction?: Direction;
+  /** Offer RTP/SAVP with one `a=crypto` per key, tags 1…n in this (preference) order. */
+  srtpKeys?: readonly SrtpMasterKey[];
 }
 
 /** An offer for an outbound call: our codecs with their static PTs, telephone-event, ptime. */
@@ -188,7 +232,7 @@ export function buildOffer(opts: OfferOptions): string {
   const te = opts.telephoneEventPt === undefined ? 101 : opts.telephoneEventPt;
   const pts = opts.codecs.map((c) => STATIC_PT[c]);
   const m: MediaDescription = {
-    type: 'audio', port: opts.port, protocol: 'RTP/AVP', payloads: [...pts, ...(te === null ? [] : [te])].join(' '),
+    type: 'audio', port: opts.port, protocol: opts.srtpKeys?.length ? SAVP : 'RTP/AVP', payloads: [...pts, ...(te === null ? [] : [te])].join(' '),
     rtp: opts.codecs.map((c) => ({ payload: STATIC_PT[c], codec: c, rate: 8000 })),
     fmtp: [], ptime: opts.ptime ?? 20, direction: opts.direction ?? 'sendrecv',
   };
@@ -196,6 +240,7 @@ export function buildOffer(opts: OfferOptions): string {
     m.rtp.push({ payload: te, codec: 'telephone-event', rate: 8000 });
     m.fmtp.push({ payload: te, config: '0-16' });
   }
+  if (opts.srtpKeys?.length) m.crypto = opts.srtpKeys.map((k, i) => cryptoAttribute(i + 1, k));
   return render(opts, [m]);
 }
 
@@ -204,8 +249,13 @@ function render(local: LocalMedia, media: MediaDescription[]): string {
   return continueSession(text, local.previous);
 }
 
-/** Read the answer to our offer (outbound call). Fails if it picked nothing we offered. */
-export function parseAnswer(answerSdp: string, offeredCodecs: readonly G711Codec[]): NegotiatedMedia | NegotiationFailure {
+/**
+ * Read the answer to our offer (outbound call). Fails if it picked nothing we
+ * offered. With `srtpKeys` (our SAVP offer) the answer must be SAVP and pick
+ * one of our tags with the same suite (RFC 4568 §7.1.3); its key is the peer's.
+ */
+export function parseAnswer(answerSdp: string, offeredCodecs: readonly G711Codec[],
+  srtpKeys?: readonly SrtpMasterKey[]): NegotiatedMedia | NegotiationFailure {
   let answer: SessionDescription;
   try {
     answer = sdpTransform.parse(answerSdp);
@@ -213,10 +263,15 @@ export function parseAnswer(answerSdp: string, offeredCodecs: readonly G711Codec
     return { ok: false, status: 488, reason: `unparseable SDP: ${(err as Error).message}` };
   }
   // RFC 3264 §6.1: the answer's PT list is in the answerer's preference; take the first we offered.
-  const pick = choose(answer, firstAnswered(answer, offeredCodecs));
+  const keys = srtpKeys ?? [];
+  const cryptoOf: CryptoChooser = (m) => (m.crypto ?? []).map(parseCrypto)
+    .find((c) => c !== undefined && keys[c.tag - 1]?.suite === c.key.suite);
+  const pick = choose(answer, firstAnswered(answer, offeredCodecs), keys.length ? 'required' : 'disabled', cryptoOf);
   if (!('index' in pick)) return pick;
   const m = answer.media[pick.index]!;
-  return negotiated(answer, pick, MIRROR[sdpDirection(m.direction ?? answer.direction)]);
+  const media = negotiated(answer, pick, MIRROR[sdpDirection(m.direction ?? answer.direction)]);
+  const c = pick.crypto;
+  return c ? { ...media, srtp: { suite: c.key.suite, tag: c.tag, localKey: keys[c.tag - 1]!, remoteKey: c.key } } : media;
 }
 
 function firstAnswered(answer: SessionDescription, offered: readonly G711Codec[]): G711Codec[] {

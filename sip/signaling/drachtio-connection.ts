@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
-import type { SrfLike } from './srf-types.js';
+import type { DialogRequestOptions, SipResponseLike, SrfLike } from './srf-types.js';
 
 /**
  * The connection to drachtio-server (protocols.md §8.2). drachtio-srf does the
@@ -30,10 +30,28 @@ export interface DrachtioConnectionEvents {
 
 const require = createRequire(import.meta.url);
 
+type RawRequest = (uri: string, opts: DialogRequestOptions,
+  cb: (err: unknown, req: { on(e: 'response', l: (res: SipResponseLike) => void): unknown }) => void) => unknown;
+
 /** A real drachtio `Srf`, typed as the slice we use (see srf-types.ts). */
 export function createSrf(): SrfLike {
-  const Srf = require('drachtio-srf') as new () => unknown;
-  return new Srf() as SrfLike;
+  const Srf = require('drachtio-srf') as new () => { request: RawRequest };
+  const srf = new Srf();
+  // Srf#request calls back with the sent request; wait for its final response.
+  const raw = srf.request.bind(srf);
+  const request = (uri: string, opts: DialogRequestOptions): Promise<SipResponseLike> => new Promise((resolve, reject) => {
+    raw(uri, opts, (err, req) => {
+      if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+      req.on('response', (res) => { if (res.status >= 200) resolve(res); });
+    });
+  });
+  return Object.assign(srf, { request }) as unknown as SrfLike;
+}
+
+/** Our SIP host:port for a transport from drachtio's `connect` hostport (`udp/1.2.3.4:5060,tls/1.2.3.4:5061`). */
+export function sipHostFor(hostport: string, transport: string): string | undefined {
+  const entries = hostport.split(',').map((e) => e.trim().split('/')).filter((p) => p.length === 2) as Array<[string, string]>;
+  return (entries.find(([t]) => t === transport) ?? entries[0])?.[1];
 }
 
 export class DrachtioConnection extends EventEmitter<DrachtioConnectionEvents> {

@@ -95,7 +95,7 @@ export async function answerInvite(
   const dialog = await srf.createUAS(ctx.req, ctx.res, { localSdp: media.localSdp, headers: opts.headers ?? {} });
   const acked = waitForAck(dialog, opts.ackTimeoutMs ?? 32_000);
   const leg = new SipDialogLeg({
-    dialog, direction: 'inbound', from: ctx.from, to: ctx.to, agentId: ctx.agentId, trunkId: ctx.trunk?.id,
+    dialog, direction: 'inbound', from: ctx.from, to: ctx.to, agentId: ctx.agentId, trunkId: ctx.trunk?.id, transport: ctx.req.protocol,
     media, publicAddress: opts.publicAddress,
     cleanups: ctx.cleanups.splice(0),
   });

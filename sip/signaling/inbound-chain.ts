@@ -59,6 +59,7 @@ export function runCleanups(ctx: InviteContext): void {
 /** Source address against each trunk's allowlist (RFC 3261 §26.3.2.2 network-level trust). */
 export function identifyTrunk(trunks: readonly TrunkConfig[]): InviteMiddleware {
   return (ctx) => {
+    if (ctx.trunk) return; // already identified (e.g. an INVITE to a registered contact from its registrar)
     ctx.candidates = trunksForSource(trunks, ctx.req.source_address);
     if (ctx.candidates.length === 0) throw new SipError(403, 'Forbidden (unknown source)');
     const first = ctx.candidates[0]!;
@@ -143,14 +144,19 @@ export function checkCapacity(gate: CapacityGate): InviteMiddleware {
   };
 }
 
-/** RFC 3264 §6: answer the offer on a fresh RTP port; nothing acceptable → 488 (RFC 3261 §21.4.26). */
+/**
+ * RFC 3264 §6: answer the offer on a fresh RTP port; nothing acceptable → 488
+ * (RFC 3261 §21.4.26), which is also the answer to a plain offer when the
+ * trunk (or SIP_MEDIA_ENCRYPTION) requires SRTP.
+ */
 export function negotiateMedia(opts: MediaOptions): InviteMiddleware {
   return async (ctx) => {
     const offer = ctx.req.body;
     if (!offer || !/^v=0/m.test(offer)) throw new SipError(488, 'Not Acceptable Here (SDP offer required)');
     const codecs = opts.codecs ?? DEFAULT_CODECS;
+    const mediaEncryption = ctx.trunk?.mediaEncryption ?? opts.mediaEncryption ?? 'allowed';
     const { media, session, release } = await openNegotiated(opts, (port) =>
-      answerOffer(offer, { address: opts.publicAddress, port, codecs, ptime: 20 }));
+      answerOffer(offer, { address: opts.publicAddress, port, codecs, ptime: 20, mediaEncryption }));
     ctx.cleanups.push(release);
     const { answerSdp, ...negotiated } = media;
     ctx.media = { ...negotiated, session, localSdp: answerSdp };

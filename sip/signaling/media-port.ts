@@ -1,7 +1,9 @@
 import type { PortAllocator } from '../media/port-allocator.js';
 import { RtpSession, type RtpSessionOptions } from '../media/rtp-session.js';
 import type { G711Codec, NegotiatedMedia, NegotiationFailure } from '../media/sdp-negotiation.js';
+import type { MediaEncryption } from '../media/sdes.js';
 import { SipError } from './sip-error.js';
+import { srtpTransform, type SrtpDropListener } from '../media/packet-transform.js';
 
 /**
  * Where signaling meets sip/media: a port is reserved first (it goes into our
@@ -21,6 +23,8 @@ export interface MediaOptions {
   publicAddress: string;
   /** Our preference order (default PCMU, PCMA). */
   codecs?: readonly G711Codec[];
+  /** Default SRTP policy (a trunk's own setting wins); default `allowed`. */
+  mediaEncryption?: MediaEncryption;
 }
 
 /** Media as agreed for a leg, with the RTP session that carries it. */
@@ -32,15 +36,17 @@ export interface LegMedia extends NegotiatedMedia {
 
 export const DEFAULT_CODECS: readonly G711Codec[] = ['PCMU', 'PCMA'];
 
-/** The usual factory: an `RtpSession` bound on `bindAddress`. */
+/** The usual factory: an `RtpSession` bound on `bindAddress`, with SRTP when the media agreed it. */
 export function rtpSessionFactory(
-  base: Pick<RtpSessionOptions, 'bindAddress' | 'inactivityTimeoutMs'> & Partial<RtpSessionOptions>,
+  base: Pick<RtpSessionOptions, 'bindAddress' | 'inactivityTimeoutMs'> & Partial<RtpSessionOptions> & { onSrtpDrop?: SrtpDropListener },
 ): MediaSessionFactory {
+  const { onSrtpDrop, ...sessionBase } = base;
   return {
     async open(port, m) {
       const session = new RtpSession({
-        ...base, port, portAllocator: undefined, codec: m.codec, payloadType: m.payloadType,
+        ...sessionBase, port, portAllocator: undefined, codec: m.codec, payloadType: m.payloadType,
         telephoneEventPt: m.telephoneEventPt, remote: m.remote, rtcpMux: m.rtcpMux,
+        transform: m.srtp ? srtpTransform(m.srtp, onSrtpDrop) : undefined,
       });
       await session.open();
       session.setDirection(m.direction);

@@ -1,4 +1,5 @@
 import { buildOffer, parseAnswer } from '../media/sdp-negotiation.js';
+import { offerKeys } from '../media/sdes.js';
 import { DEFAULT_CODECS, openOnPort, type MediaOptions } from './media-port.js';
 import { placeSipCall, type OutboundFailure, type PlaceCallOptions } from './outbound-call.js';
 import { SipError } from './sip-error.js';
@@ -25,14 +26,19 @@ export async function dialWithMedia(
   const codecs = media.codecs ?? DEFAULT_CODECS;
   const port = media.ports.reserve();
   if (port === undefined) return { ok: false, outcome: 'failed', status: 503, reason: 'no RTP port' };
-  const offer = buildOffer({ address: media.publicAddress, port, codecs, ptime: 20 });
+  // `required` offers RTP/SAVP with fresh SDES keys; `allowed` and `disabled`
+  // offer plain RTP/AVP: a SAVP offer is refused outright (488) by a plain-only
+  // trunk, so SRTP on the way out is a per-trunk opt-in (README "SIP security").
+  const mode = trunk.mediaEncryption ?? media.mediaEncryption ?? 'allowed';
+  const srtpKeys = mode === 'required' ? offerKeys() : undefined;
+  const offer = buildOffer({ address: media.publicAddress, port, codecs, ptime: 20, srtpKeys });
   const placed = await placeSipCall(srf, trunk, to, { ...call, localSdp: offer });
   if (!placed.ok) {
     media.ports.release(port);
     return placed;
   }
   try {
-    const negotiated = parseAnswer(placed.remoteSdp, codecs);
+    const negotiated = parseAnswer(placed.remoteSdp, codecs, srtpKeys);
     if (!negotiated.ok) {
       media.ports.release(port);
       throw new SipError(negotiated.status, `unusable answer: ${negotiated.reason}`);
@@ -42,7 +48,7 @@ export async function dialWithMedia(
       dialog: placed.dialog, direction: 'outbound',
       from: parseNameAddr(placed.dialog.local.uri) ?? { uri: placed.dialog.local.uri, params: {} },
       to: parseNameAddr(placed.dialog.remote.uri) ?? { uri: placed.dialog.remote.uri, params: {} },
-      agentId: call.agentId, trunkId: call.trunkId,
+      agentId: call.agentId, trunkId: call.trunkId, transport: trunk.transport ?? 'udp',
       media: { ...negotiated, session, localSdp: offer },
       publicAddress: media.publicAddress, cleanups: [release],
     });

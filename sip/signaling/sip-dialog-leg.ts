@@ -28,6 +28,8 @@ export interface SipDialogLegInit {
   to: NameAddr;
   agentId?: string;
   trunkId?: string;
+  /** Signalling transport of the dialog (udp, tcp, tls, …). */
+  transport?: string;
   media: LegMedia;
   /** For re-INVITE answers: the same local address we answered with. */
   publicAddress: string;
@@ -41,6 +43,7 @@ export class SipDialogLeg extends EventEmitter<SipDialogLegEvents> {
   readonly to: NameAddr;
   readonly agentId?: string;
   readonly trunkId?: string;
+  readonly transport: string;
   readonly direction: 'inbound' | 'outbound';
   readonly dialog: SipDialog;
   media: LegMedia;
@@ -55,6 +58,7 @@ export class SipDialogLeg extends EventEmitter<SipDialogLegEvents> {
     this.to = init.to;
     this.agentId = init.agentId;
     this.trunkId = init.trunkId;
+    this.transport = (init.transport ?? 'udp').toLowerCase();
     this.direction = init.direction;
     this.media = init.media;
     this.cleanups = init.cleanups ?? [];
@@ -109,9 +113,12 @@ export class SipDialogLeg extends EventEmitter<SipDialogLegEvents> {
     }
     // Same port, same codec (the RTP session's law is fixed); the o= version
     // moves only if our answer changed (RFC 3264 §8).
+    // SRTP stays SRTP and plain stays plain: the session's transform is fixed (a downgrade mid-call is refused).
     const codecs: readonly G711Codec[] = [this.media.codec];
+    const current = this.media.srtp;
     const answer = answerOffer(req.body, {
       address: this.init.publicAddress, port: this.media.session.localPort, codecs, ptime: 20, previous: this.media.localSdp,
+      mediaEncryption: current ? 'required' : 'disabled', currentSrtp: current,
     });
     if (!answer.ok) {
       res.send(488, answer.reason || 'Not Acceptable Here');
@@ -119,6 +126,7 @@ export class SipDialogLeg extends EventEmitter<SipDialogLegEvents> {
     }
     const { answerSdp, ...negotiated } = answer;
     this.media = { ...negotiated, session: this.media.session, localSdp: answerSdp };
+    if (negotiated.srtp && negotiated.srtp.localKey !== current?.localKey) this.media.session.rekey(negotiated.srtp);
     res.send(200, { headers, body: answerSdp });
     this.media.session.setRemote(negotiated.remote);
     this.media.session.setDirection(negotiated.direction);

@@ -102,6 +102,12 @@ export interface SrfLike {
   createUAS(req: SipRequestLike, res: SipServerResponse,
     opts: { localSdp: string; headers?: SipHeaders }): Promise<SipDialog>;
   createUAC(uri: string, opts: CreateUacOptions, progress?: UacProgress): Promise<SipDialog>;
+  /**
+   * An out-of-dialog request (REGISTER), resolved with its FINAL response;
+   * drachtio-srf answers a 401/407 itself when `auth` is given. The real Srf
+   * resolves with the sent request instead: `drachtio-connection.ts` adapts it.
+   */
+  request(uri: string, opts: DialogRequestOptions): Promise<SipResponseLike>;
 }
 
 export interface DrachtioConnectOptions {

@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import type { MediaEncryption } from '../media/sdes.js';
+import type { RegistrationConfig } from './registration.js';
 
 /**
  * SIP trunk configuration. Plain data: src/ builds it from config, this
@@ -45,10 +47,16 @@ export interface OutboundTrunkConfig {
   numberFormat?: NumberFormat;
   /** Country calling code for `national` format, e.g. `44`. */
   countryCode?: string;
+  /** SRTP for calls placed on this trunk (the trunk's own setting, else the global one). */
+  mediaEncryption?: MediaEncryption;
 }
 
 export interface TrunkConfig {
   id: string;
+  /** Overrides the global media-encryption setting for this trunk's calls. */
+  mediaEncryption?: MediaEncryption;
+  /** Register with the trunk / PBX (RFC 3261 §10). */
+  register?: RegistrationConfig;
   inbound?: InboundTrunkConfig;
   outbound?: OutboundTrunkConfig;
 }

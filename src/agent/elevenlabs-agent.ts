@@ -2,6 +2,8 @@ import WebSocket from 'ws';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AgentLink, AgentLinkHandler } from './agent-link.js';
+import { agentApiPool, fetchSignedUrl } from './signed-url.js';
+import { preconnect } from './socket-preconnect.js';
 import { encodeAgent, parseAgentMessage, type AgentEvent, type ConversationInit } from './elevenlabs-protocol.js';
 
 export interface ElevenLabsConnectOptions {
@@ -12,6 +14,10 @@ export interface ElevenLabsConnectOptions {
   timeoutMs: number;
   signal: AbortSignal;
   log: Logger;
+  /** A signed URL fetched ahead (at the voice webhook); on failure a new one is fetched. */
+  prefetchedUrl?: Promise<string>;
+  /** Idle keep-alive of the pooled HTTPS connections to the API (signed-URL requests). */
+  httpKeepAliveMs?: number;
 }
 
 /** Caller audio beyond this much unsent data is dropped: a stalled agent must not grow memory without bound. */
@@ -25,8 +31,20 @@ const MAX_BUFFERED_BYTES = 512 * 1024;
  */
 export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Promise<AgentLink> {
   const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
-  const url = await conversationUrl(opts, signal);
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, handshakeTimeout: opts.timeoutMs });
+  // With a signed URL to fetch first, set up the socket's connection meanwhile (see socket-preconnect.ts).
+  const early = opts.apiKey ? preconnect(opts.apiUrl) : undefined;
+  let url: string;
+  try {
+    url = await conversationUrl(opts, signal);
+  } catch (err) {
+    early?.discard();
+    throw err;
+  }
+  const socket = early?.socketFor(url);
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, handshakeTimeout: opts.timeoutMs,
+    ...(socket ? { createConnection: () => socket } : {}),
+  });
   return new Promise<AgentLink>((resolve, reject) => {
     const fail = (err: Error): void => {
       signal.removeEventListener('abort', onAbort);
@@ -53,21 +71,28 @@ export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Pr
 }
 
 async function conversationUrl(opts: ElevenLabsConnectOptions, signal: AbortSignal): Promise<string> {
-  const agent = encodeURIComponent(opts.agentId);
-  if (!opts.apiKey) return `${opts.apiUrl.replace(/^http/, 'ws')}/v1/convai/conversation?agent_id=${agent}`;
-  let res: Response;
-  try {
-    res = await fetch(`${opts.apiUrl}/v1/convai/conversation/get-signed-url?agent_id=${agent}`, {
-      headers: { 'xi-api-key': opts.apiKey },
-      signal,
-    });
-  } catch (err) {
-    throw new BridgeError('agent-signed-url', `signed URL request failed: ${(err as Error).message}`, 502);
+  if (!opts.apiKey) return `${opts.apiUrl.replace(/^http/, 'ws')}/v1/convai/conversation?agent_id=${encodeURIComponent(opts.agentId)}`;
+  if (opts.prefetchedUrl) {
+    try {
+      return await untilAborted(opts.prefetchedUrl, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      opts.log.info({ err: (err as Error).message }, 'prefetched signed URL unusable; fetching a new one');
+    }
   }
-  if (!res.ok) throw new BridgeError('agent-signed-url', `signed URL request answered ${res.status}`, 502);
-  const body = (await res.json().catch(() => undefined)) as { signed_url?: unknown } | undefined;
-  if (typeof body?.signed_url !== 'string') throw new BridgeError('agent-signed-url', 'signed URL response had no signed_url', 502);
-  return body.signed_url;
+  return fetchSignedUrl({ apiUrl: opts.apiUrl, apiKey: opts.apiKey, agentId: opts.agentId, signal }, agentApiPool(opts.httpKeepAliveMs ?? DEFAULT_KEEPALIVE_MS));
+}
+
+const DEFAULT_KEEPALIVE_MS = 60_000;
+
+/** `promise`, or a rejection as soon as `signal` aborts (the connect timeout covers a slow prefetch too). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 class ElevenLabsAgentLink implements AgentLink {

@@ -11,19 +11,27 @@ import type { BroadcastOutcome } from '../broadcast/broadcast-outcome.js';
  * disturb the call itself.
  */
 export class CallLog {
-  constructor(private readonly store: Store, private readonly log: Logger) {}
+  constructor(private readonly store: Store, private readonly log: Logger, private readonly instanceId: string) {}
 
+  /** A media session started on this instance: inbound calls are recorded now; every call is marked held here. */
   async started(s: CallSession): Promise<void> {
-    if (s.opts.direction !== 'inbound' || s.opts.resumed) return;
     try {
-      await this.store.calls.insert({
-        id: s.id, direction: 'inbound', provider: s.leg.kind, providerCallId: s.leg.providerCallId,
-        fromNumber: s.opts.from, toNumber: s.opts.to, agentId: s.opts.agentId, status: 'in-progress', createdAt: s.startedAt,
-      });
-      await this.store.calls.markAnswered(s.id, s.startedAt);
+      if (s.opts.direction === 'inbound' && !s.opts.resumed) {
+        await this.store.calls.insert({
+          id: s.id, direction: 'inbound', provider: s.leg.kind, providerCallId: s.leg.providerCallId,
+          fromNumber: s.opts.from, toNumber: s.opts.to, agentId: s.opts.agentId, status: 'in-progress', createdAt: s.startedAt,
+          instanceId: this.instanceId,
+        });
+      }
+      await this.store.calls.attach(s.id, this.instanceId, s.startedAt);
     } catch (err) {
       this.log.error({ callId: s.id, err: (err as Error).message }, 'could not record call start');
     }
+  }
+
+  /** A broadcast session started on this instance (its record was written by the dialer). */
+  async attached(id: string, at?: number): Promise<void> {
+    await this.store.calls.attach(id, this.instanceId, at).catch((err: Error) => this.log.error({ callId: id, err: err.message }, 'could not record call start'));
   }
 
   async ended(s: CallSession): Promise<void> {
@@ -33,7 +41,7 @@ export class CallLog {
       const transcript = s.opts.resumed ? [...((await this.store.calls.get(s.id))?.transcript ?? []), ...turns] : turns;
       // A transferred call is finished by the transfer's outcome (connected, or back to an agent).
       if (s.endReason === 'transfer') await this.store.calls.saveTranscript(s.id, transcript);
-      else await this.store.calls.end(s.id, { status: 'completed', reason: s.endReason ?? 'error', transcript, at: s.endedAt });
+      else await this.store.calls.end(s.id, { reason: s.endReason ?? 'error', transcript, at: s.endedAt });
     } catch (err) {
       this.log.error({ callId: s.id, err: (err as Error).message }, 'could not record call end');
     }
@@ -44,7 +52,7 @@ export class CallLog {
     try {
       await this.store.calls.mergeMetadata(s.id, { broadcastOutcome: outcome as unknown as JsonValue });
       if (s.state === 'handed-over' || s.reason === 'transfer') return; // the agent session or the transfer finishes the record
-      await this.store.calls.end(s.id, { status: 'completed', reason: s.reason });
+      await this.store.calls.end(s.id, { reason: s.reason });
     } catch (err) {
       this.log.error({ callId: s.id, err: (err as Error).message }, 'could not record broadcast outcome');
     }

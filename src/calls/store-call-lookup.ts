@@ -14,13 +14,14 @@ export class StoreCallLookup implements OutboundCallLookup, OutboundCallControl 
     const call = intent.callId ? await this.store.calls.get(intent.callId) : undefined;
     if (!call) return null;
     if (call.endedAt === null && !this.registry.get(call.id)) {
-      await this.store.calls.end(call.id, { status: 'failed', reason: 'error' });
+      // We terminate SIP calls ourselves: a live record no session holds died with its process.
+      await this.store.calls.end(call.id, { reason: 'lost' });
       return { callId: call.id, providerCallId: call.providerCallId ?? call.id, status: 'failed' };
     }
     return { callId: call.id, providerCallId: call.providerCallId ?? call.id, status: call.status };
   }
 
   async hangup(call: { callId: string | null; providerCallId: string }): Promise<void> {
-    await this.registry.get(call.callId ?? call.providerCallId)?.end('agent-ended', 'campaign cancelled');
+    await this.registry.get(call.callId ?? call.providerCallId)?.end('api-hangup', 'campaign cancelled');
   }
 }

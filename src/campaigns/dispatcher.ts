@@ -12,7 +12,7 @@ import type { Clock } from './clock.js';
 import type { RecipientLedger } from './ledger.js';
 import type { OutboundCallControl } from './reconcile-port.js';
 import { dialSettingsOf, type DialSettings } from './settings.js';
-import { TokenBucket } from './token-bucket.js';
+import { BridgeError } from '../errors.js';
 import { isCallable } from './window.js';
 
 export interface DispatcherOptions {
@@ -27,7 +27,14 @@ export interface DispatcherOptions {
   maxConcurrentCalls: number;
   /** Share of it campaigns may use together (CAMPAIGN_CONCURRENCY_SHARE, default 0.7). */
   concurrencyShare: number;
+  /**
+   * The account's dial rate. The dialer paces every REST create through the
+   * shared ledger (calls/dial-pacer.ts); the dispatcher only keeps about one
+   * second's worth of recipients waiting for a slot.
+   */
   callsPerSecond: number;
+  /** How long a recipient whose dial could not reach the provider waits before it is tried again (no attempt used). Default 5 s. */
+  transientRetryMs?: number;
   /** Inbound calls in progress now (the bridge's registry); they take room from campaigns. */
   activeInbound?: () => number;
   /** Hangs up a call placed after its campaign was cancelled with hang-up. */
@@ -44,11 +51,11 @@ interface ZoneCache {
 /**
  * One dispatch loop per instance. Each tick: start campaigns whose schedule
  * has come, work out which recipients' local windows are open, claim due
- * recipients atomically within the global concurrency budget and the CPS
- * bucket (fair round-robin across running campaigns), then dial them.
+ * recipients atomically within the global concurrency budget and about one
+ * second's worth of dials (fair round-robin across running campaigns), then
+ * dial them; the dialer spaces them at the account's rate.
  */
 export class Dispatcher {
-  private readonly bucket: TokenBucket;
   private readonly zoneCache = new Map<string, ZoneCache>();
   private readonly dialing = new Set<number>();
   private readonly dials = new Set<Promise<void>>();
@@ -56,8 +63,11 @@ export class Dispatcher {
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
 
-  constructor(private readonly o: DispatcherOptions) {
-    this.bucket = new TokenBucket(o.callsPerSecond, o.clock);
+  constructor(private readonly o: DispatcherOptions) {}
+
+  /** Recipients that may wait for a dial slot at once: one second's worth at the account's rate. */
+  private get waitingCap(): number {
+    return Math.max(1, Math.ceil(this.o.callsPerSecond));
   }
 
   /** Recipients whose dial() has not returned yet. */
@@ -93,7 +103,8 @@ export class Dispatcher {
       } catch (err) {
         this.o.log.error({ err: (err as Error).message }, 'dispatch tick failed');
       }
-      const wait = claimed > 0 ? Math.min(50, this.bucket.msUntilNext()) : Math.max(this.bucket.msUntilNext(), this.o.idleMs ?? 250);
+      const full = this.dialing.size >= this.waitingCap;
+      const wait = claimed > 0 || full ? Math.min(50, Math.ceil(1000 / this.o.callsPerSecond)) : this.o.idleMs ?? 250;
       await this.o.clock.sleep(wait, this.abort.signal);
     }
   }
@@ -103,16 +114,15 @@ export class Dispatcher {
     const now = this.o.clock.now();
     await this.activateScheduled(now);
     const campaigns = await this.runningCampaigns();
-    if (campaigns.length === 0 || this.bucket.available() === 0) return 0;
+    const tokens = this.waitingCap - this.dialing.size;
+    if (campaigns.length === 0 || tokens <= 0) return 0;
     const slices = this.rotate(await this.slices(campaigns, now));
-    const tokens = this.bucket.take(this.bucket.available());
     const result = await claimDue(this.o.db, this.o.dialect, {
       instanceId: this.o.instanceId,
       now,
       slices,
       room: (active) => Math.min(tokens, this.outboundCap - active, this.o.maxConcurrentCalls - active - (this.o.activeInbound?.() ?? 0)),
     });
-    this.bucket.giveBack(tokens - result.claimed.length);
     const byId = new Map(campaigns.map((c) => [c.id, c]));
     for (const r of result.claimed) this.track(this.dial(byId.get(r.campaignId)!, r, now));
     if (result.skippedDnc) for (const c of campaigns) await this.o.ledger.completeIfDone(c.id);
@@ -181,12 +191,28 @@ export class Dispatcher {
       await this.o.ledger.dialed(r.id, intentAt, placed);
       await this.hangupIfCancelled(campaign.id, placed);
     } catch (err) {
-      this.o.log.warn({ err: (err as Error).message, campaignId: campaign.id, recipientId: r.id }, 'dial failed');
-      await this.o.ledger.finish(r.id, 'failed', { error: (err as Error).message.slice(0, 500) }).catch(() => undefined);
-      await this.o.ledger.completeIfDone(campaign.id).catch(() => undefined);
+      await this.dialFailed(campaign.id, r.id, intentAt, err);
     } finally {
       this.dialing.delete(r.id);
     }
+  }
+
+  /**
+   * Transient (provider unreachable after the dialer's retries): back to
+   * pending later, the attempt not counted. Final (refused, e.g. invalid
+   * number): the attempt ends `failed` with the provider's code.
+   */
+  private async dialFailed(campaignId: string, recipientId: number, intentAt: number, err: unknown): Promise<void> {
+    const message = (err as Error).message.slice(0, 500);
+    const details = err instanceof BridgeError ? err.details ?? {} : {};
+    this.o.log.warn({ err: message, campaignId, recipientId }, 'dial failed');
+    if (err instanceof BridgeError && err.code === 'dial-transient') {
+      await this.o.ledger.requeue(recipientId, intentAt, this.o.transientRetryMs ?? 5000, { error: message, transient: true }).catch(() => undefined);
+      return;
+    }
+    const code = typeof details.providerCode === 'string' ? details.providerCode : undefined;
+    await this.o.ledger.finish(recipientId, 'failed', { error: message, ...(code ? { errorCode: code } : {}) }).catch(() => undefined);
+    await this.o.ledger.completeIfDone(campaignId).catch(() => undefined);
   }
 
   /** A cancel with hang-up may have come while the REST request was in flight: end that call too. */

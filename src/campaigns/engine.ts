@@ -34,6 +34,8 @@ export interface CampaignEngineOptions {
   staleAfterMs?: number;
   idleMs?: number;
   onChange?: (change: RecipientChange) => void;
+  /** Runs once the recorder listens and before recipients are reconciled (e.g. closing call records a crash left open). */
+  beforeReconcile?: () => Promise<unknown>;
 }
 
 export interface CampaignEngine {
@@ -59,6 +61,8 @@ export async function startCampaignEngine(o: CampaignEngineOptions): Promise<Cam
   const recorder = new OutcomeRecorder(ledger, o.log, o.onChange);
   recorder.listen(o.events);
   const reconciler = new Reconciler({ db, ledger, recorder, lookup: o.lookup, instanceId: o.instanceId, clock, log: o.log, staleAfterMs: o.staleAfterMs });
+  await o.beforeReconcile?.();
+  await recorder.idle();
   const startup = await reconciler.run();
   const dispatcher = new Dispatcher({ ...o, db, dialect, ledger, clock });
   dispatcher.start();

@@ -7,7 +7,6 @@ export { Reconciler, type ReconcileReport } from './reconciler.js';
 export { RecipientLedger, type AttemptOutcome } from './ledger.js';
 export type { DialIntent, ProviderCall, OutboundCallLookup, OutboundCallControl } from './reconcile-port.js';
 export { systemClock, ManualClock, type Clock } from './clock.js';
-export { TokenBucket } from './token-bucket.js';
 export { isCallable, localTime } from './window.js';
 export { dialSettingsInput, toDialSettings, dialSettingsOf, parseDays, DEFAULT_SETTINGS, type DialSettings, type MachineAction } from './settings.js';
 export { recipientStatusForCall, nextStep, isMachine, ACTIVE_RECIPIENT, OPEN_RECIPIENT } from './outcome-map.js';

@@ -78,6 +78,45 @@ export class RecipientLedger {
     return written;
   }
 
+  /**
+   * A machine answered the attempt recorded as `completed` (the AMD result came
+   * after the end): it was voicemail. Only for the same call, only from completed.
+   */
+  async amendToVoicemail(id: number, callId: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('campaign_recipients')
+        .select(['outcome'])
+        .where('id', '=', id)
+        .where('status', '=', 'completed')
+        .where('last_call_id', '=', callId)
+        .$if(this.dialect === 'postgres', (q) => q.forUpdate())
+        .executeTakeFirst();
+      if (!row) return false;
+      const outcome = { ...(fromJson<AttemptOutcome>(row.outcome) ?? {}), amended: 'machine detected after the end' };
+      await trx.updateTable('campaign_recipients').set({ status: 'voicemail', outcome: JSON.stringify(outcome), updated_at: this.now() }).where('id', '=', id).execute();
+      return true;
+    });
+  }
+
+  /**
+   * A dial that could not reach the provider (transient errors, retries
+   * exhausted): back to pending after `delayMs`, the attempt not counted.
+   */
+  async requeue(id: number, intentAt: number, delayMs: number, details: AttemptOutcome): Promise<boolean> {
+    const r = await this.db
+      .updateTable('campaign_recipients')
+      .set((eb) => ({
+        status: 'pending', attempts: eb('attempts', '-', 1), claimed_by: null, claimed_at: null, dial_intent_at: null,
+        next_attempt_at: this.now() + delayMs, outcome: JSON.stringify(details), updated_at: this.now(),
+      }))
+      .where('id', '=', id)
+      .where('status', '=', 'dialing')
+      .where('dial_intent_at', '=', intentAt)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
   /** The intent never reached the provider (found on reconcile): undo the claim, attempt not counted. */
   async release(id: number, intentAt: number): Promise<boolean> {
     const r = await this.db

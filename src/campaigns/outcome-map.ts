@@ -1,4 +1,4 @@
-import { mapEndReason } from '../call/end-reason.js';
+import { isEndReason, mapEndReason } from '../call/end-reason.js';
 import type { CallStatusEvent } from '../calls/call-events.js';
 import type { CampaignStatus, CallStatus, RecipientStatus } from '../store/schema.js';
 import type { DialSettings } from './settings.js';
@@ -20,12 +20,17 @@ export function isMachine(answeredBy: string | undefined | null): boolean {
 }
 
 /**
- * The recipient status a final call status means. A machine that answered is
- * `voicemail` whatever the policy did (hang up, leave a message, connect the
- * agent); a fax is a failed attempt; a call the bridge ended for its own
- * reasons (agent failed, media timeout, shutdown) is `failed` so it can be retried.
+ * The recipient status a call's end means, total over every final provider
+ * status × every EndReason (and an unknown or missing reason):
+ * 1. the provider says the person was never reached (busy, no-answer,
+ *    failed) or the call was cancelled before answer: that, whatever ended it;
+ * 2. a machine answered: `voicemail` whatever the policy did (hang up, leave
+ *    a message, connect the agent); a fax: a failed attempt;
+ * 3. the bridge ended it for its own reasons (agent failed, media timeout,
+ *    shutdown, crash, refused dial): `failed`, so it can be retried;
+ * 4. otherwise the person was reached: `completed` (transferred counts too).
  */
-export function recipientStatusForCall(status: CallStatus, answeredBy: string | undefined, endReason?: CallStatusEvent['endReason']): RecipientStatus {
+export function recipientStatusForCall(status: CallStatus, answeredBy: string | undefined | null, endReason?: CallStatusEvent['endReason'] | string | null): RecipientStatus {
   switch (status) {
     case 'busy':
     case 'no-answer':
@@ -38,7 +43,7 @@ export function recipientStatusForCall(status: CallStatus, answeredBy: string | 
   }
   if (isMachine(answeredBy)) return 'voicemail';
   if (answeredBy === 'fax') return 'failed';
-  if (endReason) {
+  if (isEndReason(endReason)) {
     const outcome = mapEndReason(endReason).campaignOutcome;
     if (outcome === 'failed' || outcome === 'cancelled') return 'failed';
   }

@@ -2,7 +2,7 @@ import type { CallEvents, CallStatusEvent } from '../calls/call-events.js';
 import type { Logger } from '../logger.js';
 import type { RecipientStatus } from '../store/schema.js';
 import type { AttemptOutcome, RecipientLedger } from './ledger.js';
-import { isFinalCallStatus, recipientStatusForCall } from './outcome-map.js';
+import { isFinalCallStatus, isMachine, recipientStatusForCall } from './outcome-map.js';
 
 export interface RecipientChange {
   campaignId: string;
@@ -66,9 +66,13 @@ export class OutcomeRecorder {
     };
     if (event.status === 'ringing' || event.status === 'in-progress') {
       if (await this.ledger.progress(id, event.status, details)) this.changed(event, event.status);
+      // Async AMD may report a machine after the call's end was recorded as reached: it was voicemail.
+      else if (isMachine(event.answeredBy) && event.callId && (await this.ledger.amendToVoicemail(id, event.callId))) this.changed(event, 'voicemail');
       return;
     }
     if (!isFinalCallStatus(event.status)) return;
+    // A refused or unreachable dial is the dispatcher's to settle (final error, or back to pending without an attempt).
+    if (event.endReason === 'dial-failed') return;
     const written = await this.ledger.finish(id, (stored) => recipientStatusForCall(event.status, event.answeredBy ?? stored.answeredBy, event.endReason), details);
     if (written === undefined) return;
     this.changed(event, written);

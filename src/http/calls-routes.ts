@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { broadcastSchema, partialPolicySchema, type BroadcastSettings, type Config } from '../../config/index.js';
 import { missingVariables, renderTemplate } from '../broadcast/template.js';
 import type { CallRegistry } from '../call/call-registry.js';
-import { CallSession } from '../call/call-session.js';
-import type { LiveCall } from '../call/live-call.js';
+import { findLive, runLocalControl, type ControlReply, type ControlRequest, type LocalControlDeps } from './live-control.js';
 import type { OutboundDialer } from '../calls/outbound-dialer.js';
 import { BridgeError } from '../errors.js';
 import type { Store } from '../store/index.js';
@@ -76,7 +75,8 @@ export function callsRoutes(deps: CallsRouteDeps): Router {
     if (live) return void res.json(live.describe(true));
     const stored = (await deps.store.calls.get(req.params.id)) ?? (await deps.store.calls.getByProviderCallId('twilio', req.params.id));
     if (!stored) throw new BridgeError('not-found', `no call ${req.params.id}`, 404);
-    res.json({ ...stored, state: 'ended' });
+    // The record's own state machine: queued, ringing, in-progress (held elsewhere) or ended.
+    res.json(stored);
   });
   return router;
 }
@@ -90,70 +90,42 @@ function renderForCall(b: BroadcastSettings, vars: Record<string, unknown>): Bro
   return { ...b, message: renderTemplate(b.message, vars), ...(b.voicemail_message ? { voicemail_message: renderTemplate(b.voicemail_message, vars) } : {}) };
 }
 
-/** A live call by our id or by the provider's (CallSid). */
-export function findLive(registry: CallRegistry, id: string): LiveCall | undefined {
-  return registry.get(id) ?? registry.list().find((s) => s.leg.providerCallId === id);
-}
+export { findLive };
 
-
-const transferBody = z.object({
-  destination: z.string().min(1),
-  mode: z.enum(['cold', 'warm']).optional(),
-  agent_message: z.string().min(1).max(1000).optional(),
-  reason: z.string().max(500).optional(),
-  silent: z.boolean().optional(),
-});
-const messageBody = z.object({ text: z.string().min(1).max(4000), type: z.enum(['contextual_update', 'user_message']).default('contextual_update') });
-const hangupBody = z.object({ message: z.string().min(1).max(1000).optional() });
-
-export interface LiveControlDeps {
-  registry: CallRegistry;
-  /** Hangs up a call this instance does not hold a stream for, through the provider's REST API. */
+export interface LiveControlDeps extends LocalControlDeps {
+  store: Store;
+  /** This instance's id: a call record held by another id is forwarded there. */
+  instanceId: string;
+  /** Sends a request to the instance holding the call and returns its answer (PostgreSQL); absent on a single instance. */
+  forward?: (target: string, req: ControlRequest) => Promise<ControlReply>;
+  /** Hangs up a call no instance holds a stream for, through the provider's REST API. */
   hangupElsewhere: (id: string, message?: string) => Promise<boolean>;
-  /** Leaves a spoken goodbye (`<Say>`) for the provider to play once the stream closes. */
-  sayAfterStream: (call: LiveCall, message: string) => void;
 }
 
-/** Live call control: transfer, hang up, and text into the agent conversation. */
+/**
+ * Live call control: transfer, hang up, and text into the agent conversation.
+ * Run here when this instance holds the call; forwarded to the holder (the
+ * record's instance) otherwise; 404 only when no instance holds it.
+ */
 export function liveControlRoutes(deps: LiveControlDeps): Router {
   const router = Router();
-  router.post('/calls/:id/transfer', (req, res) => {
-    const b = transferBody.parse(req.body ?? {});
-    const s = requireLive(deps.registry, req.params.id);
-    const result = s.transfer({ destination: b.destination, mode: b.mode, agentMessage: b.agent_message, reason: b.reason, silent: b.silent, source: 'api' });
-    if (!result.ok) {
-      const status = result.code === 'not-allowed' ? 400 : 409;
-      throw new BridgeError(result.code, result.message, status, { field: result.code === 'not-allowed' ? 'destination' : undefined });
-    }
-    res.status(202).json({ id: s.id, state: 'transferring', to: result.to });
-  });
-  router.post('/calls/:id/hangup', async (req, res) => {
-    const b = hangupBody.parse(req.body ?? {});
-    const s = findLive(deps.registry, req.params.id);
-    if (!s) {
-      if (!(await deps.hangupElsewhere(req.params.id, b.message))) throw new BridgeError('not-found', `no live call ${req.params.id}`, 404);
-      return void res.status(202).json({ id: req.params.id, state: 'ending' });
-    }
-    if (b.message) deps.sayAfterStream(s, b.message);
-    if (s instanceof CallSession) s.endAfterPlayback('agent-ended', 'hung up through the API', false);
-    else void s.end('agent-ended', 'hung up through the API');
-    res.status(202).json({ id: s.id, state: 'ending' });
-  });
-  router.post('/calls/:id/message', (req, res) => {
-    const b = messageBody.parse(req.body ?? {});
-    const s = requireLive(deps.registry, req.params.id);
-    if (!s.agent || s.state !== 'active') throw new BridgeError('not-active', `call is ${s.state}`, 409);
-    if (b.type === 'user_message') s.agent.sendUserMessage(b.text);
-    else s.agent.sendContextualUpdate(b.text);
-    res.status(202).json({ id: s.id, delivered: b.type });
-  });
+  for (const op of ['transfer', 'hangup', 'message'] as const) {
+    router.post(`/calls/:id/${op}`, async (req, res) => {
+      const request: ControlRequest = { op, callId: String(req.params.id), body: req.body ?? {} };
+      const reply = runLocalControl(deps, request) ?? (await elsewhere(deps, request));
+      res.status(reply.status).json(reply.body);
+    });
+  }
   return router;
 }
 
-/** A live agent conversation (broadcast calls cannot be transferred or messaged this way). */
-function requireLive(registry: CallRegistry, id: string): CallSession {
-  const s = findLive(registry, id);
-  if (!s) throw new BridgeError('not-found', `no live call ${id}`, 404);
-  if (!(s instanceof CallSession)) throw new BridgeError('unsupported', 'this call has no agent conversation', 409);
-  return s;
+async function elsewhere(deps: LiveControlDeps, req: ControlRequest): Promise<ControlReply> {
+  const call = (await deps.store.calls.get(req.callId)) ?? (await deps.store.calls.getByProviderCallId('twilio', req.callId));
+  const holder = call && call.state !== 'ended' && call.mediaAt !== null ? call.instanceId : null;
+  if (holder && holder !== deps.instanceId && deps.forward) return deps.forward(holder, { ...req, callId: call!.id });
+  if (req.op === 'hangup') {
+    const message = (req.body as { message?: unknown }).message;
+    if (await deps.hangupElsewhere(req.callId, typeof message === 'string' ? message : undefined)) return { status: 202, body: { id: req.callId, state: 'ending' } };
+  }
+  return { status: 404, body: { error: { code: 'not-found', message: `no live call ${req.callId}` } } };
 }

@@ -9,11 +9,13 @@ import type { BroadcastOutcome } from '../broadcast/broadcast-outcome.js';
 import type { BroadcastSession } from '../broadcast/broadcast-session.js';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { CallStatus, Store } from '../store/index.js';
+import type { CallStatus, FinalCallStatus, Store } from '../store/index.js';
 import { SipCallLeg } from './sip-call-leg.js';
+import { recordCallMedia } from './call-media-security.js';
+import type { Metrics } from '../metrics.js';
 import type { SipService } from './sip-service.js';
 
-const FAILURE_STATUS: Record<string, CallStatus> = { busy: 'busy', 'no-answer': 'no-answer', canceled: 'canceled', 'auth-failed': 'failed', failed: 'failed' };
+const FAILURE_STATUS: Record<string, FinalCallStatus> = { busy: 'busy', 'no-answer': 'no-answer', canceled: 'canceled', 'auth-failed': 'failed', failed: 'failed' };
 
 export interface SipDialerDeps {
   sip: SipService;
@@ -21,11 +23,14 @@ export interface SipDialerDeps {
   events: CallEvents;
   registry: CallRegistry;
   log: Logger;
+  metrics: Metrics;
   onEnded: (s: CallSession) => void;
   onBroadcastEnded: (s: BroadcastSession, outcome: BroadcastOutcome) => void;
   /** Synthesizes a broadcast's texts before dialing, so the message starts on answer. */
   prefetchBroadcast: (b: BroadcastSettings) => Promise<void>;
   fromNumber?: string;
+  /** This instance: owns the calls it places. */
+  instanceId?: string;
 }
 
 /**
@@ -43,7 +48,7 @@ export class SipDialer implements OutboundDialer {
     await this.deps.store.calls.insert({
       id: callId, direction: 'outbound', provider: 'sip', toNumber: req.to, fromNumber: req.from ?? this.deps.fromNumber ?? null,
       agentId: req.agentId, status: 'queued', campaignId: req.campaignId ?? null, recipientId: req.recipientId ?? null,
-      metadata: { intentAt: Date.now() },
+      instanceId: this.deps.instanceId ?? null, metadata: { intentAt: Date.now() },
     });
     void this.place(callId, req, trunk);
     return { callId, providerCallId: callId };
@@ -58,20 +63,20 @@ export class SipDialer implements OutboundDialer {
     }).catch((err: Error) => ({ ok: false as const, outcome: 'failed' as const, reason: err.message }));
     if (!result.ok) {
       const status = FAILURE_STATUS[result.outcome] ?? 'failed';
-      await store.calls.end(callId, { status, reason: status }).catch(() => undefined);
-      return this.emit(callId, req, status);
+      // The final event reaches campaigns from the store's end (CallLifecycle), once.
+      await store.calls.end(callId, { reason: 'provider-ended', providerStatus: status }).catch(() => undefined);
+      return;
     }
     const leg = new SipCallLeg(result.leg);
     await store.calls.setProviderCallId(callId, leg.providerCallId).catch(() => undefined);
     await store.calls.markAnswered(callId).catch(() => undefined);
+    if (this.deps.instanceId) await store.calls.attach(callId, this.deps.instanceId).catch(() => undefined);
+    await recordCallMedia(callId, result.leg, { log: this.deps.log, metrics: this.deps.metrics, store });
     this.emit(callId, req, 'in-progress');
     if (req.broadcast) return this.startBroadcast(callId, req, leg, req.broadcast);
     const session = this.deps.sip.session(leg, req.agentId, {
       resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides,
-      onEnded: (s) => {
-        this.deps.onEnded(s);
-        this.emit(callId, req, 'completed', s.endReason);
-      },
+      onEnded: (s) => this.deps.onEnded(s),
     });
     this.deps.registry.add(session);
     session.start();
@@ -80,10 +85,7 @@ export class SipDialer implements OutboundDialer {
   private startBroadcast(callId: string, req: OutboundCallRequest, leg: SipCallLeg, broadcast: BroadcastSettings): void {
     const session = this.deps.sip.broadcastSession(leg, {
       id: callId, agentId: req.agentId, broadcast,
-      onEnded: (s, outcome) => {
-        this.deps.onBroadcastEnded(s, outcome);
-        this.emit(callId, req, 'completed', s.reason);
-      },
+      onEnded: (s, outcome) => this.deps.onBroadcastEnded(s, outcome),
     });
     this.deps.registry.add(session);
     session.start();

@@ -21,6 +21,8 @@ import type { Store } from '../store/index.js';
 import { matchTransferRule, type TransferRequest } from '../transfer/transfer-request.js';
 import type { TtsService } from '../tts/tts-service.js';
 import { SipCallLeg } from './sip-call-leg.js';
+import { recordCallMedia } from './call-media-security.js';
+import { SipRegistrations } from './sip-registrations.js';
 import { runSipTransfer } from './sip-transfer.js';
 
 export interface SipServiceDeps {
@@ -45,6 +47,7 @@ export interface SipServiceDeps {
 export class SipService {
   readonly connection: DrachtioConnection;
   readonly media: MediaOptions;
+  readonly registrations: SipRegistrations;
   private readonly trunks: TrunkConfig[];
 
   constructor(private readonly deps: SipServiceDeps) {
@@ -52,15 +55,24 @@ export class SipService {
     if (!sip.drachtio) throw new Error('SIP needs DRACHTIO_HOST');
     this.connection = new DrachtioConnection({ ...sip.drachtio, log: deps.log, srf: deps.srf });
     this.trunks = sip.file.trunks as TrunkConfig[];
+    const { metrics } = deps;
     this.media = {
       ports: new PortAllocator({ min: sip.rtp.portMin, max: sip.rtp.portMax }),
       publicAddress: sip.publicAddress,
-      factory: rtpSessionFactory({ bindAddress: sip.rtp.bindAddress, inactivityTimeoutMs: sip.rtp.inactivityMs }),
+      mediaEncryption: sip.mediaEncryption,
+      factory: rtpSessionFactory({
+        bindAddress: sip.rtp.bindAddress, inactivityTimeoutMs: sip.rtp.inactivityMs,
+        // Tampered, replayed or wrong-key packets: dropped by the SRTP stage, counted here; the call goes on.
+        onSrtpDrop: (reason, kind) => metrics.srtpDropped.inc({ kind, reason }),
+      }),
     };
+    this.registrations = new SipRegistrations(this.connection, this.trunks, { log: deps.log, metrics, publicAddress: sip.publicAddress });
   }
 
+  /** Connected to drachtio-server, and (when SIP_READY_REQUIRES_REGISTRATION) every registration up. */
   get ready(): boolean {
-    return this.connection.ready;
+    const regsOk = !this.deps.config.sip.readyRequiresRegistration || this.registrations.allRegistered;
+    return this.connection.ready && regsOk;
   }
 
   start(): void {
@@ -69,6 +81,7 @@ export class SipService {
     serveInbound(this.connection.srf, {
       publicAddress: sip.publicAddress,
       chain: [
+        this.registrations.identifyRegisteredContact(),
         identifyTrunk(this.trunks),
         ...(digest ? [challengeDigest({ realm: 'voice-bridge' })] : []),
         routeToAgent({ ...sip.file.routes, defaultAgentId: sip.file.routes.defaultAgentId ?? this.deps.config.elevenlabs.agentId }),
@@ -79,9 +92,12 @@ export class SipService {
       onOutcome: (o) => { if (o.kind === 'rejected') this.deps.metrics.rejected.inc({ source: 'sip-invite', reason: String(o.status) }); },
     });
     this.connection.start();
+    this.registrations.start();
   }
 
-  stop(): void {
+  /** Unregister (Expires: 0) while still connected, then disconnect. */
+  async stop(): Promise<void> {
+    await this.registrations.stop();
     this.connection.stop();
   }
 
@@ -90,7 +106,7 @@ export class SipService {
     const session = this.session(leg, dialog.agentId ?? '', { resumed: false });
     this.deps.registry.add(session);
     session.start();
-    void this.deps.callLog.started(session);
+    void this.deps.callLog.started(session).then(() => recordCallMedia(session.id, dialog, this.deps));
   }
 
   /** The agent conversation on a SIP leg (a new call, or the caller back from a failed transfer). */
@@ -156,7 +172,9 @@ export class SipService {
   /** The outbound trunk (SIP_CONFIG_FILE `outboundTrunk`). */
   get outboundTrunk(): TrunkConfig['outbound'] {
     const id = this.deps.config.sip.file.outboundTrunk;
-    return id ? this.trunks.find((t) => t.id === id)?.outbound : undefined;
+    const trunk = id ? this.trunks.find((t) => t.id === id) : undefined;
+    if (!trunk?.outbound) return undefined;
+    return { ...trunk.outbound, mediaEncryption: trunk.mediaEncryption ?? this.deps.config.sip.mediaEncryption };
   }
 
   /** `callId` is the call record's id (the Call-ID inbound, our UUID outbound). */
@@ -168,7 +186,7 @@ export class SipService {
     const transfer = { to: rule.number, label: rule.label ?? null, source: request.source, outcome: result.outcome, via: result.via, finishedAt: Date.now() };
     await this.deps.store.calls.mergeMetadata(callId, { transfer }).catch(() => undefined);
     if (result.outcome === 'connected') {
-      await this.deps.store.calls.end(callId, { status: 'completed', reason: 'transfer' }).catch(() => undefined);
+      await this.deps.store.calls.end(callId, { reason: 'transfer', providerStatus: 'completed' }).catch(() => undefined);
       return;
     }
     // Not transferred: the caller is still on our leg; back to an agent, told why.

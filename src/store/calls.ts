@@ -1,13 +1,18 @@
 import type { Kysely } from 'kysely';
+import {
+  advanceCallRecord, attachCallRecord, endCallRecord, isSettled, recordAnsweredBy, recordProviderCallId, recordProviderStatus,
+  type CallEnd, type CallEndHook,
+} from './call-record-machine.js';
 import type { StoreContext } from './context.js';
 import { fromJson, toJsonOrNull } from './json.js';
 import {
-  ACTIVE_CALL_STATUSES,
-  type CallDirection,
+    type CallDirection,
   type CallProvider,
   type CallRow,
+  type CallState,
   type CallStatus,
   type Database,
+  type FinalCallStatus,
   type JsonValue,
 } from './schema.js';
 
@@ -27,6 +32,17 @@ export interface CallRecord {
   toNumber: string | null;
   agentId: string | null;
   status: CallStatus;
+  /** The record's state machine: queued → ringing → in-progress → ended. */
+  state: CallState;
+  /** The provider's own final status (Twilio CallStatus), beside our endReason. */
+  providerStatus: FinalCallStatus | null;
+  answeredBy: string | null;
+  /** The bridge instance holding the call's media, if any. */
+  instanceId: string | null;
+  /** The provider's error code for a refused dial. */
+  errorCode: string | null;
+  /** When a media session attached (null: none did). */
+  mediaAt: number | null;
   createdAt: number;
   answeredAt: number | null;
   endedAt: number | null;
@@ -35,6 +51,15 @@ export interface CallRecord {
   campaignId: string | null;
   recipientId: number | null;
   metadata: Record<string, JsonValue> | null;
+  /** Media security of a SIP call (null for Twilio, or before it was answered). */
+  media: CallMediaSecurity | null;
+}
+
+/** What protected a SIP call: signalling transport, SRTP or not, and the suite. */
+export interface CallMediaSecurity {
+  transport: string | null;
+  srtp: boolean;
+  suite: string | null;
 }
 
 export interface NewCall {
@@ -50,23 +75,41 @@ export interface NewCall {
   campaignId?: string | null;
   recipientId?: number | null;
   metadata?: Record<string, JsonValue> | null;
+  /** The instance that owns the call from the start (the dialler, or the one taking an inbound call). */
+  instanceId?: string | null;
 }
 
-export interface CallEnd {
-  status: CallStatus;
-  reason: string;
-  transcript?: TranscriptTurn[];
-  at?: number;
-}
+export type { CallEnd, CallEndHook } from './call-record-machine.js';
 
 /** Persistence of individual calls (inbound and outbound, Twilio and SIP). */
 export class CallRecords {
   private readonly db: Kysely<Database>;
   private readonly now: () => number;
+  private readonly endHooks: CallEndHook[] = [];
+  private readonly endListeners = new Set<(ended: CallRecord) => void>();
+  private readonly settledListeners = new Set<(settled: CallRecord) => void>();
 
   constructor(ctx: StoreContext) {
     this.db = ctx.db;
     this.now = ctx.now ?? Date.now;
+  }
+
+  /** Told once per call, after the transaction that ended it committed (only the winning end). */
+  afterEnd(listener: (ended: CallRecord) => void): () => void {
+    this.endListeners.add(listener);
+    return () => void this.endListeners.delete(listener);
+  }
+
+  /** Told once per call when it is settled: ended and the provider's final status known (or not expected). */
+  afterSettled(listener: (settled: CallRecord) => void): () => void {
+    this.settledListeners.add(listener);
+    return () => void this.settledListeners.delete(listener);
+  }
+
+  /** Work that must commit in the same transaction that ends a call (e.g. a webhook outbox). */
+  onEnd(hook: CallEndHook): () => void {
+    this.endHooks.push(hook);
+    return () => void this.endHooks.splice(this.endHooks.indexOf(hook) >>> 0, 1);
   }
 
   async insert(call: NewCall): Promise<CallRecord> {
@@ -81,6 +124,8 @@ export class CallRecords {
         to_number: call.toNumber ?? null,
         agent_id: call.agentId ?? null,
         status: call.status ?? 'queued',
+        state: stateOfStatus(call.status ?? 'queued'),
+        instance_id: call.instanceId ?? null,
         created_at: call.createdAt ?? this.now(),
         campaign_id: call.campaignId ?? null,
         recipient_id: call.recipientId ?? null,
@@ -91,52 +136,56 @@ export class CallRecords {
     return toCallRecord(row);
   }
 
-  /** The CallSid is only known once Twilio's REST create returns. */
+  /** The CallSid (REST create result, or the first webhook naming it if that is late): set once. */
   async setProviderCallId(id: string, providerCallId: string): Promise<boolean> {
-    const r = await this.db.updateTable('calls').set({ provider_call_id: providerCallId }).where('id', '=', id).executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return recordProviderCallId(this.db, id, providerCallId);
   }
 
-  /** Progress updates never resurrect a call that has already ended. */
-  async updateStatus(id: string, status: CallStatus): Promise<boolean> {
-    const r = await this.db
-      .updateTable('calls')
-      .set({ status })
-      .where('id', '=', id)
-      .where('ended_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+  /** Progress never moves a record backwards: ringing only from queued, in-progress from queued or ringing. */
+  async updateStatus(id: string, status: 'ringing' | 'in-progress', at = this.now()): Promise<boolean> {
+    return advanceCallRecord(this.db, id, status, at);
   }
 
   /** Records the first answer only: later duplicates (retried webhooks) keep the original time. */
   async markAnswered(id: string, at = this.now()): Promise<boolean> {
-    const r = await this.db
-      .updateTable('calls')
-      .set({ status: 'in-progress', answered_at: at })
-      .where('id', '=', id)
-      .where('answered_at', 'is', null)
-      .where('ended_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return advanceCallRecord(this.db, id, 'in-progress', at);
+  }
+
+  /** The media stream started on this instance: in progress, held by `instanceId`. */
+  async attach(id: string, instanceId: string, at = this.now()): Promise<boolean> {
+    return attachCallRecord(this.db, id, instanceId, at);
+  }
+
+  async setProviderStatus(id: string, status: FinalCallStatus): Promise<boolean> {
+    const row = await recordProviderStatus(this.db, id, status);
+    if (row && isSettled(row)) this.tell(this.settledListeners, toCallRecord(row));
+    return row !== undefined;
+  }
+
+  async setAnsweredBy(id: string, answeredBy: string): Promise<boolean> {
+    return recordAnsweredBy(this.db, id, answeredBy);
   }
 
   /**
    * Ends the call once: a second end (status callback racing the session's own
-   * teardown) returns false and leaves the first reason and transcript intact.
+   * teardown) returns undefined and leaves the first reason and transcript
+   * intact. The winner gets the ended record.
    */
+  async finish(id: string, end: CallEnd): Promise<CallRecord | undefined> {
+    const row = await endCallRecord(this.db, id, end, this.now(), this.endHooks);
+    if (!row) return undefined;
+    const ended = toCallRecord(row);
+    this.tell(this.endListeners, ended);
+    if (isSettled(row)) this.tell(this.settledListeners, ended);
+    return ended;
+  }
+
+  private tell(listeners: Set<(r: CallRecord) => void>, record: CallRecord): void {
+    for (const listener of listeners) listener(record);
+  }
+
   async end(id: string, end: CallEnd): Promise<boolean> {
-    const r = await this.db
-      .updateTable('calls')
-      .set({
-        status: end.status,
-        end_reason: end.reason,
-        ended_at: end.at ?? this.now(),
-        ...(end.transcript ? { transcript: JSON.stringify(end.transcript) } : {}),
-      })
-      .where('id', '=', id)
-      .where('ended_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return (await this.finish(id, end)) !== undefined;
   }
 
   /**
@@ -151,6 +200,13 @@ export class CallRecords {
       await tx.updateTable('calls').set({ metadata: toJsonOrNull(merged) }).where('id', '=', id).execute();
       return true;
     });
+  }
+
+  async setMediaSecurity(id: string, media: CallMediaSecurity): Promise<boolean> {
+    const r = await this.db.updateTable('calls')
+      .set({ sip_transport: media.transport, srtp: media.srtp ? 1 : 0, srtp_suite: media.suite })
+      .where('id', '=', id).executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   /** Stores the transcript so far without ending the call (a call that is being transferred). */
@@ -193,14 +249,35 @@ export class CallRecords {
     const rows = await this.db
       .selectFrom('calls')
       .selectAll()
-      .where('status', 'in', [...ACTIVE_CALL_STATUSES])
-      .where('ended_at', 'is', null)
+      .where('state', '<>', 'ended')
       .orderBy('created_at')
       .orderBy('id')
       .limit(limit)
       .execute();
     return rows.map(toCallRecord);
   }
+
+  /** Provider ids of our calls to `to` created since `since` (a lost create answer must not be taken for one of them). */
+  async providerCallIdsTo(to: string, since: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('calls').select('provider_call_id').where('to_number', '=', to).where('created_at', '>=', since).where('provider_call_id', 'is not', null).execute();
+    return rows.map((r) => r.provider_call_id!);
+  }
+
+  /** Calls not yet ended that `instanceId` held or dialled (reconcile after its crash). */
+  async listOpenOf(instanceId: string, limit = 5000): Promise<CallRecord[]> {
+    const rows = await this.db.selectFrom('calls').selectAll().where('instance_id', '=', instanceId).where('state', '<>', 'ended').orderBy('created_at').limit(limit).execute();
+    return rows.map(toCallRecord);
+  }
+
+  /** Marks a dialled call as this instance's before it is placed, so a crash in between is reconciled by it. */
+  async claim(id: string, instanceId: string): Promise<boolean> {
+    const r = await this.db.updateTable('calls').set({ instance_id: instanceId }).where('id', '=', id).where('state', '<>', 'ended').executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+}
+
+function stateOfStatus(status: CallStatus): CallState {
+  return status === 'ringing' || status === 'in-progress' || status === 'queued' ? status : 'ended';
 }
 
 export function toCallRecord(row: CallRow): CallRecord {
@@ -213,6 +290,12 @@ export function toCallRecord(row: CallRow): CallRecord {
     toNumber: row.to_number,
     agentId: row.agent_id,
     status: row.status,
+    state: row.state,
+    providerStatus: row.provider_status,
+    answeredBy: row.answered_by,
+    instanceId: row.instance_id,
+    errorCode: row.error_code,
+    mediaAt: row.media_at,
     createdAt: row.created_at,
     answeredAt: row.answered_at,
     endedAt: row.ended_at,
@@ -221,5 +304,7 @@ export function toCallRecord(row: CallRow): CallRecord {
     campaignId: row.campaign_id,
     recipientId: row.recipient_id,
     metadata: fromJson<Record<string, JsonValue>>(row.metadata),
+    media: row.srtp === null || row.srtp === undefined ? null
+      : { transport: row.sip_transport ?? null, srtp: Number(row.srtp) === 1, suite: row.srtp_suite ?? null },
   };
 }

@@ -31,6 +31,8 @@ export interface DatabaseHandle {
   dialect: Dialect;
   /** Where the data lives (file path, or the url without password), for logs. */
   location: string;
+  /** PostgreSQL: how to open one more connection of our own (LISTEN needs a dedicated one). */
+  connection?: pg.ClientConfig;
   close(): Promise<void>;
 }
 
@@ -81,14 +83,14 @@ function openSqlite(options: DatabaseOptions): { db: Kysely<Database>; location:
   return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), location: file };
 }
 
-async function openPostgres(options: DatabaseOptions): Promise<{ db: Kysely<Database>; location: string }> {
+async function openPostgres(options: DatabaseOptions): Promise<{ db: Kysely<Database>; location: string; connection: pg.ClientConfig }> {
   const schema = options.schema === undefined ? undefined : checkedSchemaName(options.schema);
-  const pool = new pg.Pool({
+  const connection: pg.ClientConfig = {
     connectionString: options.url,
-    max: options.poolSize ?? 10,
     types: { getTypeParser: bigintAsNumber as typeof pg.types.getTypeParser },
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   if (schema) {
     try {
@@ -98,7 +100,7 @@ async function openPostgres(options: DatabaseOptions): Promise<{ db: Kysely<Data
       throw error;
     }
   }
-  return { db, location: redactUrl(options.url ?? '') + (schema ? ` (schema ${schema})` : '') };
+  return { db, connection, location: redactUrl(options.url ?? '') + (schema ? ` (schema ${schema})` : '') };
 }
 
 const INT8_OID = 20;

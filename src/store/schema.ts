@@ -25,6 +25,12 @@ export type CallStatus =
   | 'failed'
   | 'canceled';
 export const ACTIVE_CALL_STATUSES: readonly CallStatus[] = ['queued', 'ringing', 'in-progress'];
+/** Provider statuses that end a call (Twilio's final CallStatus values). */
+export type FinalCallStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+export const FINAL_CALL_STATUSES: readonly FinalCallStatus[] = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
+/** The call record's own state machine: it only ever moves forward (call-record-machine.ts). */
+export type CallState = 'queued' | 'ringing' | 'in-progress' | 'ended';
+export const CALL_STATES: readonly CallState[] = ['queued', 'ringing', 'in-progress', 'ended'];
 
 export type CampaignType = 'agent' | 'broadcast';
 export type CampaignStatus = 'scheduled' | 'running' | 'paused' | 'completed' | 'cancelled';
@@ -74,6 +80,36 @@ export interface CallsTable {
   campaign_id: string | null;
   recipient_id: number | null;
   metadata: string | null;
+  /** SIP signalling transport (udp, tcp, tls); NULL for Twilio. */
+  sip_transport: ColumnType<string | null, string | null | undefined, string | null>;
+  /** 1 = SRTP media, 0 = plain RTP; NULL for Twilio. */
+  srtp: ColumnType<number | null, number | null | undefined, number | null>;
+  srtp_suite: ColumnType<string | null, string | null | undefined, string | null>;
+  state: ColumnType<CallState, CallState | undefined, CallState>;
+  provider_status: FinalCallStatus | null;
+  answered_by: string | null;
+  instance_id: string | null;
+  error_code: string | null;
+  media_at: Millis | null;
+}
+
+export interface InstancesTable {
+  id: string;
+  started_at: Millis;
+  heartbeat_at: Millis;
+}
+
+export interface DialPacingTable {
+  id: string;
+  last_at: Millis;
+}
+
+export interface CallControlTable {
+  id: string;
+  target: string;
+  request: string;
+  reply: string | null;
+  created_at: Millis;
 }
 
 export interface CampaignsTable {
@@ -118,6 +154,9 @@ export interface Database {
   campaigns: CampaignsTable;
   campaign_recipients: CampaignRecipientsTable;
   do_not_call: DoNotCallTable;
+  instances: InstancesTable;
+  dial_pacing: DialPacingTable;
+  call_control: CallControlTable;
 }
 
 export type CallRow = Selectable<CallsTable>;

@@ -127,7 +127,7 @@ export class TwilioTransfers {
     };
     try {
       await this.deps.store.calls.mergeMetadata(t.callId, { transfer });
-      if (t.outcome === 'connected') await this.deps.store.calls.end(t.callId, { status: 'completed', reason: 'transfer' });
+      if (t.outcome === 'connected') await this.deps.store.calls.end(t.callId, { reason: 'transfer' });
     } catch (err) {
       this.deps.log.error({ callId: t.callId, err: (err as Error).message }, 'could not record transfer outcome');
     }

@@ -1,9 +1,9 @@
 import { Router, type Request } from 'express';
 import type { Config } from '../../config/index.js';
-import type { CallEvents } from '../calls/call-events.js';
+import type { CallLifecycle } from '../calls/call-lifecycle.js';
 import type { CallRegistry } from '../call/call-registry.js';
 import type { Logger } from '../logger.js';
-import type { CallStatus, Store } from '../store/index.js';
+import { FINAL_CALL_STATUSES, type FinalCallStatus, type Store } from '../store/index.js';
 import { hangupTwiml } from './after-stream.js';
 import { connectStreamTwiml, rejectTwiml } from './stream-params.js';
 import { AMD_CALLBACK_PATH, OUTBOUND_TWIML_PATH, STATUS_CALLBACK_PATH } from './twilio-dialer.js';
@@ -13,13 +13,16 @@ export interface OutboundRouteDeps {
   config: Config;
   store: Store;
   registry: CallRegistry;
-  events: CallEvents;
+  /** Where every status / AMD fact goes: the call record's state machine. */
+  lifecycle: CallLifecycle;
   log: Logger;
   /** Twilio signature check, applied to every route here. */
   auth: RequestHandler;
+  /** Start the call's agent preparation (signed URL) now, before the stream exists. */
+  prepareAgent?: (callSid: string, agentId: string) => void;
 }
 
-const FINAL: ReadonlySet<string> = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
+const isFinal = (s: string): s is FinalCallStatus => (FINAL_CALL_STATUSES as readonly string[]).includes(s);
 
 /**
  * The Twilio side of outbound calls: the TwiML fetched on answer, the call
@@ -39,12 +42,17 @@ async function answerTwiml(deps: OutboundRouteDeps, req: Request): Promise<strin
   const callId = String(req.params.id);
   const call = await deps.store.calls.get(callId).catch(() => undefined);
   const callSid = body(req).CallSid ?? '';
-  if (!call || call.providerCallId !== callSid) {
+  // Twilio may fetch the TwiML before our REST create has returned the CallSid: the first to name it sets it.
+  if (call && call.providerCallId === null && callSid) await deps.store.calls.setProviderCallId(callId, callSid).catch(() => false);
+  const sid = call?.providerCallId ?? (call ? (await deps.store.calls.get(callId).catch(() => undefined))?.providerCallId : undefined);
+  if (!call || sid !== callSid) {
     deps.log.warn({ callId, callSid }, 'outbound TwiML requested for an unknown call; hanging up');
     return hangupTwiml();
   }
   if (!deps.registry.hasRoom()) return rejectTwiml('busy');
   const meta = call.metadata ?? {};
+  const agentId = call.agentId || deps.config.elevenlabs.agentId;
+  if (!meta.broadcast && agentId) deps.prepareAgent?.(callSid, agentId);
   return connectStreamTwiml(deps.config, callSid, {
     callId,
     agentId: call.agentId ?? '',
@@ -60,20 +68,14 @@ async function answerTwiml(deps: OutboundRouteDeps, req: Request): Promise<strin
 
 async function onStatus(deps: OutboundRouteDeps, req: Request): Promise<void> {
   const callId = String(req.params.id);
-  const status = body(req).CallStatus ?? '';
+  const { CallStatus: status = '', AnsweredBy: answeredBy, CallSid: callSid } = body(req);
   try {
     const call = await deps.store.calls.get(callId);
     if (!call) return;
-    if (status === 'ringing') await deps.store.calls.updateStatus(callId, 'ringing');
-    else if (status === 'in-progress') await deps.store.calls.markAnswered(callId);
-    else if (FINAL.has(status)) await deps.store.calls.end(callId, { status: status as CallStatus, reason: status });
-    else return; // queued / initiated: nothing new to record
-    const after = await deps.store.calls.get(callId);
-    deps.events.emit({
-      callId, providerCallId: call.providerCallId ?? undefined, campaignId: call.campaignId, recipientId: call.recipientId,
-      status: status as CallStatus, answeredBy: body(req).AnsweredBy,
-      endReason: FINAL.has(status) ? (after?.endReason as never) : undefined, at: Date.now(),
-    });
+    if (callSid && call.providerCallId === null) await deps.store.calls.setProviderCallId(callId, callSid);
+    if (status === 'ringing' || status === 'in-progress') await deps.lifecycle.progress(call, status, answeredBy);
+    else if (isFinal(status)) await deps.lifecycle.providerEnded(call, status, answeredBy);
+    // queued / initiated: nothing new to record
   } catch (err) {
     deps.log.error({ callId, status, err: (err as Error).message }, 'status callback not recorded');
   }
@@ -82,11 +84,12 @@ async function onStatus(deps: OutboundRouteDeps, req: Request): Promise<void> {
 async function onAmd(deps: OutboundRouteDeps, req: Request): Promise<void> {
   const callId = String(req.params.id);
   const answeredBy = body(req).AnsweredBy ?? 'unknown';
-  const call = await deps.store.calls.get(callId).catch(() => undefined);
-  if (!call) return;
-  deps.events.emit({
-    callId, providerCallId: call.providerCallId ?? undefined, campaignId: call.campaignId, recipientId: call.recipientId,
-    status: 'in-progress', answeredBy, at: Date.now(),
-  });
-  if (answeredBy.startsWith('machine') || answeredBy === 'fax') deps.registry.get(callId)?.onAnsweringMachine?.(answeredBy);
+  try {
+    const call = await deps.store.calls.get(callId);
+    if (!call) return;
+    await deps.lifecycle.answeredBy(call, answeredBy);
+    if (answeredBy.startsWith('machine') || answeredBy === 'fax') deps.registry.get(callId)?.onAnsweringMachine?.(answeredBy);
+  } catch (err) {
+    deps.log.error({ callId, answeredBy, err: (err as Error).message }, 'AMD callback not recorded');
+  }
 }

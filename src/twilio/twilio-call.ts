@@ -37,6 +37,8 @@ export interface TwilioCallDeps {
   transfers: TwilioTransfers;
   afterStream: AfterStreamActions;
   onEnded: (session: CallSession) => void;
+  /** The signed URL fetched at the webhook, if any (keyed by CallSid). */
+  prefetchedAgentUrl?: (callSid: string, agentId: string) => Promise<string> | undefined;
 }
 
 /** Builds the session for a Twilio stream: inbound (id = CallSid) or outbound (id = our call id). */
@@ -67,7 +69,7 @@ export function createTwilioCallSession(leg: TwilioLeg, start: StreamStart, log:
       // Large overrides (system prompts) stay in the call record, not in TwiML parameters.
       const overrides = outbound ? (await deps.store.calls.get(p.callId!))?.metadata?.overrides : undefined;
       return { dynamicVariables, overrides: (overrides ?? undefined) as Record<string, unknown> | undefined };
-    }),
+    }, () => deps.prefetchedAgentUrl?.(start.callSid, agentId)),
   });
 }
 

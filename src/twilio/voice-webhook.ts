@@ -15,6 +15,8 @@ export interface VoiceWebhookDeps {
   registry: CallRegistry;
   log: Logger;
   metrics: Metrics;
+  /** Start the call's agent preparation (signed URL) now, before the stream exists. */
+  prepareAgent?: (callSid: string, agentId: string) => void;
 }
 
 /**
@@ -53,6 +55,7 @@ export function voiceWebhook(deps: VoiceWebhookDeps): RequestHandler {
       vars: JSON.stringify(webhookVariables(req)),
     };
     log.info({ from: context.from, to: context.to, agentId }, 'inbound call: connecting media stream');
+    deps.prepareAgent?.(callSid, agentId);
     res.send(connectStreamTwiml(deps.config, callSid, context));
   };
 }

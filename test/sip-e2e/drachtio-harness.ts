@@ -42,10 +42,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-function minimalConfig(adminPort: number, secret: string, sipPort: number): string {
+/** A TLS listener for drachtio (its `<tls>` block). sofia-sip will not start TLS without a CA list: the chain file (the self-signed cert itself if none). */
+export interface DrachtioTls { port: number; keyFile: string; certFile: string; chainFile?: string }
+
+function minimalConfig(adminPort: number, secret: string, sipPort: number, tls?: DrachtioTls): string {
+  const tlsContact = tls ? `<contact>sips:127.0.0.1:${tls.port};transport=tls</contact>` : '';
+  const tlsFiles = tls ? `<tls><key-file>${tls.keyFile}</key-file><cert-file>${tls.certFile}</cert-file><chain-file>${tls.chainFile ?? tls.certFile}</chain-file><min-tls-version>1.2</min-tls-version></tls>` : '';
   return `<drachtio>
   <admin port="${adminPort}" secret="${secret}">127.0.0.1</admin>
-  <sip><contacts><contact>sip:127.0.0.1:${sipPort};transport=udp,tcp</contact></contacts></sip>
+  <sip><contacts><contact>sip:127.0.0.1:${sipPort};transport=udp,tcp</contact>${tlsContact}</contacts>${tlsFiles}</sip>
   <logging><console/><loglevel>info</loglevel><sofia-loglevel>3</sofia-loglevel></logging>
 </drachtio>
 `;
@@ -54,13 +59,13 @@ function minimalConfig(adminPort: number, secret: string, sipPort: number): stri
 export interface DrachtioProcess { child: ChildProcess; adminPort: number; sipPort: number; secret: string; log: string[] }
 
 /** Start the `DRACHTIO_BIN` binary on loopback (given ports, e.g. to restart it where it was). */
-export async function startBinary(bin: string, ports?: { adminPort: number; sipPort: number }): Promise<DrachtioProcess> {
+export async function startBinary(bin: string, ports?: { adminPort: number; sipPort: number }, tls?: DrachtioTls): Promise<DrachtioProcess> {
   const adminPort = ports?.adminPort ?? await freePort();
   const sipPort = ports?.sipPort ?? await freePort();
   const secret = 'e2e-secret';
   const dir = mkdtempSync(join(tmpdir(), 'drachtio-'));
   const file = join(dir, 'drachtio.conf.xml');
-  writeFileSync(file, minimalConfig(adminPort, secret, sipPort));
+  writeFileSync(file, minimalConfig(adminPort, secret, sipPort, tls));
   const child = spawn(bin, ['-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   child.stdout!.on('data', (b: Buffer) => log.push(b.toString()));

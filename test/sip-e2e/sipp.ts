@@ -22,6 +22,8 @@ export interface SippOptions {
   /** Extra `-key name value` pairs. */
   keys?: Record<string, string>;
   timeoutS?: number;
+  /** Calls (transactions for a UAS registrar) before sipp exits; default 1. */
+  calls?: number;
 }
 
 /** Run one sipp call (`-m 1`) on loopback; resolves when sipp exits (0 = scenario passed). */
@@ -30,7 +32,7 @@ export function runSipp(o: SippOptions): { done: Promise<SippRun>; kill(): void 
   const args = [
     ...(o.target ? [o.target] : []),
     '-sf', join(here, 'scenarios', o.scenario), '-i', '127.0.0.1', '-p', String(o.sipPort),
-    '-m', '1', '-nostdin', '-timeout', `${o.timeoutS ?? 20}s`, '-timeout_error', '-trace_err', '-trace_msg',
+    '-m', String(o.calls ?? 1), '-nostdin', '-timeout', `${o.timeoutS ?? 20}s`, '-timeout_error', '-trace_err', '-trace_msg',
     '-message_file', join(dir, 'messages.log'), '-error_file', join(dir, 'errors.log'),
     ...(o.mediaPort ? ['-mp', String(o.mediaPort)] : []),
     ...(o.service ? ['-s', o.service] : []),

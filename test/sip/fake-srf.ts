@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { digestResponse, parseDigestHeader } from '../../sip/signaling/digest.js';
 import type {
   CreateUacOptions, DialogRequestOptions, DrachtioConnectOptions, RequestHandler, SendOptions, SentRequestLike,
   SipDialog, SipHeaders, SipRequestLike, SipResponseLike, SipServerResponse, SrfLike, UacProgress,
@@ -118,6 +119,24 @@ export class FakeUac {
   }
 }
 
+/** An out-of-dialog request (REGISTER) as the scripted far end sees it. */
+export interface OutOfDialogRequest { uri: string; method: string; headers: SipHeaders; authorization?: string }
+
+/**
+ * drachtio-srf's own 401/407 handling (lib/drachtio-agent.js, DigestClient):
+ * one retry with an `Authorization` answering the challenge (RFC 2617, qop=auth).
+ */
+function authorizationFor(challenge: string, req: OutOfDialogRequest, auth: { username: string; password: string }): string {
+  const c = parseDigestHeader(challenge) ?? {};
+  const qop = c.qop?.split(',').map((q) => q.trim()).includes('auth') ? 'auth' : undefined;
+  const base = { username: auth.username, realm: c.realm ?? '', nonce: c.nonce ?? '', uri: req.uri, method: req.method };
+  const extra = qop ? { qop, nc: '00000001', cnonce: 'fakecnonce' } : {};
+  const response = digestResponse({ ...base, ...extra, password: auth.password });
+  const fields = { ...base, response, algorithm: 'MD5', ...(c.opaque ? { opaque: c.opaque } : {}), ...extra };
+  return 'Digest ' + Object.entries(fields).filter(([k]) => k !== 'method')
+    .map(([k, v]) => (k === 'nc' || k === 'qop' || k === 'algorithm' ? `${k}=${v}` : `${k}="${v}"`)).join(', ');
+}
+
 export class FakeSrf extends EventEmitter implements SrfLike {
   connectedWith?: DrachtioConnectOptions;
   disconnected = false;
@@ -127,6 +146,23 @@ export class FakeSrf extends EventEmitter implements SrfLike {
   readonly uasDialogs: FakeDialog[] = [];
   /** Called for every createUAC: script the far end here. */
   onUac: (uac: FakeUac) => void = () => undefined;
+  /** Every out-of-dialog request sent (after drachtio's digest retry: both attempts). */
+  readonly requests: OutOfDialogRequest[] = [];
+  /** The far end of out-of-dialog requests (a registrar): script it here. */
+  onRequest: (req: OutOfDialogRequest) => SipResponseLike | Promise<SipResponseLike> = () => response(501, 'Not Implemented');
+
+  async request(uri: string, opts: DialogRequestOptions): Promise<SipResponseLike> {
+    const first: OutOfDialogRequest = { uri, method: opts.method, headers: { ...(opts.headers ?? {}) } };
+    this.requests.push(first);
+    const res = await this.onRequest(first);
+    const challenge = res.status === 401 ? res.get('WWW-Authenticate') : res.status === 407 ? res.get('Proxy-Authenticate') : undefined;
+    if (!challenge || !opts.auth) return res;
+    const authorization = authorizationFor(challenge, first, opts.auth);
+    const header = res.status === 401 ? 'Authorization' : 'Proxy-Authorization';
+    const retry: OutOfDialogRequest = { ...first, headers: { ...first.headers, [header]: authorization }, authorization };
+    this.requests.push(retry);
+    return this.onRequest(retry);
+  }
 
   connect(opts: DrachtioConnectOptions): void { this.connectedWith = opts; }
   disconnect(): void { this.disconnected = true; }

@@ -49,7 +49,7 @@ describe('createDatabase on SQLite', () => {
       const rows = await second.db.selectFrom('do_not_call').selectAll().execute();
       expect(rows).toEqual([{ phone_number: '+14155550100', reason: null, created_at: 1 }]);
       const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
-      expect(applied.rows.map((r) => r.name)).toEqual(['001-initial']);
+      expect(applied.rows.map((r) => r.name)).toEqual(['001-initial', '002-call-lifecycle', '003-call-media-security']);
     } finally {
       await second.close();
     }

@@ -20,6 +20,19 @@ describe.each(all)('repositories on $name', (engine) => {
   });
 
   describe.skipIf(engine.skip)(`CallRecords ${engine.skip ?? ''}`, () => {
+    it('media security (migration 002): null until set; transport, srtp flag and suite read back', async () => {
+      const { calls } = await fresh();
+      await calls.insert({ id: 'm1', direction: 'inbound', provider: 'sip', providerCallId: 'm1@host' });
+      await calls.insert({ id: 'm2', direction: 'outbound', provider: 'sip' });
+      expect((await calls.get('m1'))?.media).toBeNull();
+      expect(await calls.setMediaSecurity('m1', { transport: 'tls', srtp: true, suite: 'AES_CM_128_HMAC_SHA1_80' })).toBe(true);
+      expect(await calls.setMediaSecurity('m2', { transport: 'udp', srtp: false, suite: null })).toBe(true);
+      expect(await calls.setMediaSecurity('nope', { transport: 'udp', srtp: false, suite: null })).toBe(false);
+      expect((await calls.get('m1'))?.media).toEqual({ transport: 'tls', srtp: true, suite: 'AES_CM_128_HMAC_SHA1_80' });
+      expect((await calls.getByProviderCallId('sip', 'm1@host'))?.media?.srtp).toBe(true);
+      expect((await calls.get('m2'))?.media).toEqual({ transport: 'udp', srtp: false, suite: null });
+    });
+
     it('inserts, answers once, ends once with reason and transcript, lists active', async () => {
       const { calls } = await fresh();
       const inserted = await calls.insert({ id: 'c1', direction: 'outbound', provider: 'twilio', toNumber: '+14155550100', metadata: { a: 1 } });
@@ -31,12 +44,12 @@ describe.each(all)('repositories on $name', (engine) => {
       expect(await calls.markAnswered('c1', clock + 1000)).toBe(true);
       expect(await calls.markAnswered('c1', clock + 9999)).toBe(false);
       const transcript = [{ role: 'agent', text: 'Hé, ça va? €5', at: 1 }, { role: 'user', text: 'yes' }];
-      expect(await calls.end('c1', { status: 'completed', reason: 'agent-ended', transcript, at: clock + 5000 })).toBe(true);
-      expect(await calls.end('c1', { status: 'failed', reason: 'late-callback' })).toBe(false);
+      expect(await calls.end('c1', { reason: 'agent-ended', transcript, at: clock + 5000 })).toBe(true);
+      expect(await calls.end('c1', { reason: 'provider-ended', providerStatus: 'failed' })).toBe(false);
       expect(await calls.updateStatus('c1', 'in-progress')).toBe(false);
 
       expect(await calls.get('c1')).toMatchObject({
-        status: 'completed', answeredAt: clock + 1000, endedAt: clock + 5000, endReason: 'agent-ended', transcript, providerCallId: 'CA123',
+        status: 'completed', state: 'ended', providerStatus: null, answeredAt: clock + 1000, endedAt: clock + 5000, endReason: 'agent-ended', transcript, providerCallId: 'CA123',
       });
       expect((await calls.listActive()).map((c) => c.id)).toEqual(['c2']);
       expect(await calls.get('missing')).toBeUndefined();

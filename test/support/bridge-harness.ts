@@ -7,7 +7,7 @@ import { createBridge, type Bridge, type BridgeDeps } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { startReferenceAgent, type ReferenceAgent } from '../../tools/reference-agent/reference-agent.js';
-import type { ReferenceAgentConfig } from '../../tools/reference-agent/types.js';
+import type { ReferenceAgentConfig, ReferenceAgentOptions } from '../../tools/reference-agent/types.js';
 import { startTwilioStandin, type TwilioStandin, type TwilioStandinOptions } from '../../tools/twilio-standin/rest-server.js';
 
 export const AUTH_TOKEN = 'test-auth-token-0123456789abcdef';
@@ -46,9 +46,12 @@ export async function startHarness(
   bridgeDeps: Partial<BridgeDeps> = {},
   /** More agents on the same reference agent server, chosen with `agent_id` on the webhook URL or API. */
   otherAgents: ReferenceAgentConfig[] = [],
+  /** Options of the reference agent server itself (e.g. `networkDelay`). */
+  agentServer: Partial<ReferenceAgentOptions> = {},
 ): Promise<Harness> {
   const twilio = await startTwilioStandin({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, ...twilioOptions });
   const agent = await startReferenceAgent({
+    ...agentServer,
     apiKey: XI_API_KEY,
     agents: [{ agentId: AGENT_ID, requireAuth: true, ...agentConfig }, ...otherAgents],
   });

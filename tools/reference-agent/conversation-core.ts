@@ -192,7 +192,9 @@ export class ConversationCore extends EventEmitter {
     this.sendFrame(serverEvent.metadata(this.conversationId, out, this.inputFormat.name), { type: 'conversation_initiation_metadata' });
     this.markStarted();
     this.startPings();
-    if (this.agent.firstMessage) void this.speaker.speak(this.agent.firstMessage);
+    const greeting = this.agent.firstMessage;
+    if (greeting && this.agent.firstMessageDelayMs) this.timers.after(this.agent.firstMessageDelayMs, () => void this.speaker.speak(greeting));
+    else if (greeting) void this.speaker.speak(greeting);
   }
 
   private startPings(): void {

@@ -62,6 +62,8 @@ export class ReferenceAgent extends EventEmitter {
   private readonly timers = new TimerBag();
   private readonly wss: WebSocketServer;
   private closing: Promise<void> | undefined;
+  /** Under `networkDelay`: when each connection's set-up (TCP, TLS) completes, performance.now() ms. */
+  private readonly connectionReadyAt = new WeakMap<Socket, number>();
 
   constructor(
     private readonly server: Server,
@@ -73,8 +75,16 @@ export class ReferenceAgent extends EventEmitter {
     this.port = port;
     this.url = `http://${formatHost(options.host ?? '127.0.0.1')}:${port}`;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD });
-    server.on('request', (req, res) => this.onRequest(req, res));
-    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket as Socket, head));
+    const delay = options.networkDelay;
+    if (delay) {
+      server.keepAliveTimeout = 120_000;
+      server.on('connection', (socket: Socket) => this.connectionReadyAt.set(socket, performance.now() + delay.rttMs * (delay.connectRtts ?? 2)));
+    }
+    server.on('request', (req, res) => {
+      const at = performance.now(); // when the request reached this server (before any simulated delay)
+      this.afterRoundTrips(req.socket, 1, () => this.onRequest(req, res, at));
+    });
+    server.on('upgrade', (req, socket, head) => this.afterRoundTrips(socket as Socket, 1, () => this.onUpgrade(req, socket as Socket, head)));
   }
 
   /** WebSockets open right now (conversations and sockets being rejected). */
@@ -115,11 +125,22 @@ export class ReferenceAgent extends EventEmitter {
     this.timers.dispose();
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /** Runs `fn` now, or after the simulated network's round trips (see ReferenceAgentOptions.networkDelay). */
+  private afterRoundTrips(socket: Socket, trips: number, fn: () => void): void {
+    const delay = this.options.networkDelay;
+    if (!delay) return fn();
+    // A request can only have been sent once the connection was set up; its answer comes one round trip later.
+    const sentAt = Math.max(performance.now(), this.connectionReadyAt.get(socket) ?? 0);
+    this.timers.after(sentAt + delay.rttMs * trips - performance.now(), () => {
+      if (!socket.destroyed) fn();
+    });
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse, at: number): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const wsBase = `ws://${req.headers.host ?? `${formatHost(this.options.host ?? '127.0.0.1')}:${this.port}`}`;
     const answer = this.gate.http(req.method ?? 'GET', url, req.headers, wsBase);
-    this.httpRequests.push({ method: req.method ?? '', path: url.pathname, status: answer.status, at: performance.now() });
+    this.httpRequests.push({ method: req.method ?? '', path: url.pathname, status: answer.status, at });
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
   }
 

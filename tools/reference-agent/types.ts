@@ -60,6 +60,8 @@ export interface ReferenceAgentConfig {
    */
   echoAfterMs?: number;
   firstMessage?: Utterance;
+  /** Say `firstMessage` this long after the conversation starts (a real agent's TTS takes time); default 0. */
+  firstMessageDelayMs?: number;
   replies?: ScriptedReply[];
   /** Send `ping` this often; 0 or omitted = never. */
   pingIntervalMs?: number;
@@ -90,6 +92,15 @@ export interface ReferenceAgentOptions {
   maxPayload?: number;
   /** Seed for chunk sizes, so tests are reproducible. */
   seed?: number;
+  /**
+   * Behave like a server `rttMs` away (e.g. 80 ms to api.elevenlabs.io): a
+   * new connection is usable `connectRtts` round trips after it was opened
+   * (default 2: TCP, then TLS 1.3), and each HTTP request or WebSocket
+   * upgrade is answered one round trip after it could have been sent. Idle
+   * HTTP connections are kept for 2 minutes, so a client's keep-alive saves
+   * the connection set-up.
+   */
+  networkDelay?: { rttMs: number; connectRtts?: number };
 }
 
 export interface CloseInfo {

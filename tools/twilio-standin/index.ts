@@ -15,7 +15,7 @@ export type { TwimlSource, RequestRecord } from './twiml-fetch.js';
 export { signForm, signUpgrade, sendSignedRequest, type SignatureMode, type FormParams } from './webhook-signer.js';
 export { newSid, isSid } from './ids.js';
 export { FRAME_BYTES, ULAW_SILENCE, type CallerAudio } from './caller-audio.js';
-export { startTwilioStandin, type TwilioStandin, type TwilioStandinOptions, type RestRequestRecord } from './rest-server.js';
+export { startTwilioStandin, type TwilioStandin, type TwilioStandinOptions, type RestRequestRecord, type RestFault } from './rest-server.js';
 export type { StandinCall, CallHistoryEntry, CallUpdate, CreateCallRequest, StatusCallbackEvent } from './outbound-call.js';
 export { OutboundCall } from './outbound-call.js';
 export { farEndsByNumber, type FarEndBehaviour, type FarEnds } from './far-end.js';

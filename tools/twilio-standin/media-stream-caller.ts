@@ -151,6 +151,17 @@ export class MediaStreamCaller {
     return this.closed;
   }
 
+  /**
+   * Forgets what was sent, received and played so far (a long benchmark soak
+   * keeps constant memory); recorder waiters and queued audio stay.
+   */
+  forgetHistory(): void {
+    this.recorder.sentFrames.length = 0;
+    this.recorder.received.length = 0;
+    this.recorder.markEchoes.length = 0;
+    this.playout.forgetPlayed();
+  }
+
   /** What the caller heard: PCM16 8 kHz from the stream origin, silence where nothing played. */
   heardPcm(): Int16Array {
     return this.playout.heard();

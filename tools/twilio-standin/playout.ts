@@ -85,6 +85,17 @@ export class Playout {
     return this.marks.map((m) => m.name);
   }
 
+  /**
+   * Drops audio that has finished playing (long runs, e.g. a benchmark soak,
+   * must not keep every byte): `heard()` then shows silence where it was.
+   */
+  forgetPlayed(): void {
+    const now = this.nowSample();
+    let n = 0;
+    while (n < this.segments.length && this.segments[n]!.startSample + this.segments[n]!.ulaw.byteLength <= now) n++;
+    this.segments.splice(0, n);
+  }
+
   /** What the caller heard from the origin until now (or the end): PCM16 8 kHz, silence where nothing played. */
   heard(): Int16Array {
     const until = this.endedAt ?? this.nowSample();

@@ -52,6 +52,17 @@ export interface TwilioStandinOptions {
   whisperDeclineStatus?: DialCallStatus;
 }
 
+/**
+ * A fault for the next REST create (POST …/Calls.json), for retry tests:
+ * an HTTP error in Twilio's JSON shape (`{ code, message, more_info, status }`,
+ * e.g. 429 / 20429 Too Many Requests, 503 / 20503 Service Unavailable), or the
+ * connection reset with no answer (the client sees ECONNRESET). No call is
+ * created either way.
+ */
+export type RestFault = { status: 429 | 500 | 502 | 503 | 504 } | { reset: true };
+
+const FAULT_MESSAGES: Record<number, string> = { 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
 export interface RestRequestRecord {
   atMs: number;
   method: string;
@@ -81,6 +92,10 @@ export interface TwilioStandin {
   placeInboundCall(opts: Omit<InboundCallOptions, 'authToken' | 'accountSid'>): Promise<SimulatedCall>;
   /** Registers a TwilioCall built elsewhere so REST update/fetch reach it. */
   adopt(call: TwilioCall, identity: { from: string; to: string; direction?: 'inbound' | 'outbound-api' }): StandinCall;
+  /** Queues faults for the next REST creates, one per request, in order. */
+  injectFaults(...faults: RestFault[]): void;
+  /** Create requests answered with an injected fault so far. */
+  readonly faultsServed: number;
   /** Resolves when every known call is over and its callbacks are delivered. */
   settled(): Promise<void>;
   /** Ends every call, waits for them, closes the server and its connections. */
@@ -101,6 +116,8 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
   let maxConcurrent = 0;
   let maxActive = 0;
   const t0 = monotonicNow();
+  const faults: RestFault[] = [];
+  let faultsServed = 0;
 
   const onStatus = (call: StandinCall, status: CallStatus): void => {
     if (call.direction !== 'outbound-api') return;
@@ -189,6 +206,18 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
       const path = url.pathname;
       const method = req.method ?? 'GET';
       const params = method === 'GET' ? {} : readForm(body);
+      const r = route(path);
+      if (method === 'POST' && r.kind === 'calls' && faults.length > 0) {
+        const fault = faults.shift()!;
+        faultsServed++;
+        if ('reset' in fault) {
+          requests.push({ atMs: monotonicNow() - t0, method, path, status: 0, params });
+          return void req.socket.destroy();
+        }
+        requests.push({ atMs: monotonicNow() - t0, method, path, status: fault.status, params });
+        const error = twilioError(fault.status, 20000 + fault.status, FAULT_MESSAGES[fault.status] ?? 'Error');
+        return void res.writeHead(fault.status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(error));
+      }
       let out: { status: number; body: object };
       try {
         out = handle(method, path, params, req.headers.authorization, url.searchParams);
@@ -236,6 +265,10 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
     },
     get inProgress() {
       return inProgress.size;
+    },
+    injectFaults: (...f) => void faults.push(...f),
+    get faultsServed() {
+      return faultsServed;
     },
     createdCount: (to) => (to === undefined ? [...created.values()].reduce((a, b) => a + b, 0) : created.get(to) ?? 0),
     placeInboundCall: (o) =>

@@ -10,6 +10,8 @@ export type ImportFileErrorCode =
   | 'duplicate_columns'
   | 'empty_column_name'
   | 'too_many_rows'
+  | 'cell_too_large'
+  | 'row_too_large'
   | 'rejected';
 
 /**

@@ -34,7 +34,9 @@ export class PhoneNormalizer {
     return result;
   }
 
-  private compute(raw: string): PhoneResult {
+  private compute(input: string): PhoneResult {
+    // Excel's text prefix: '+12025550148 keeps the '+' and the digits as typed; some exports keep the apostrophe.
+    const raw = input.startsWith("'") ? input.slice(1).trim() : input;
     const scientific = expandScientific(raw);
     if (scientific !== undefined && !scientific.ok) return scientific;
     const text = scientific?.digits ?? raw;

@@ -7,18 +7,26 @@
 const validCache = new Map<string, string | null>();
 const countryCache = new Map<string, string | null>();
 
-/** The canonical IANA name ('europe/paris' → 'Europe/Paris'), or null if unknown. */
+/**
+ * The zone as given when Intl knows it, or null. The name is NOT rewritten to
+ * ICU's canonical form: ICU still resolves current IANA names to legacy
+ * aliases (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv → Europe/Kiev), and an
+ * operator's file should say what they wrote. Only the letter case is fixed
+ * when the resolved name is the same zone spelled differently ('europe/paris'
+ * → 'Europe/Paris').
+ */
 export function canonicalTimeZone(name: string): string | null {
-  let canonical = validCache.get(name);
-  if (canonical === undefined) {
+  let kept = validCache.get(name);
+  if (kept === undefined) {
     try {
-      canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+      const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+      kept = resolved.toLowerCase() === name.toLowerCase() ? resolved : name;
     } catch {
-      canonical = null;
+      kept = null;
     }
-    validCache.set(name, canonical);
+    validCache.set(name, kept);
   }
-  return canonical;
+  return kept;
 }
 
 /**

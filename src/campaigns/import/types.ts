@@ -78,4 +78,8 @@ export interface ImportOptions {
   sheet?: string | number;
   /** Upper bound on data rows; bigger files are refused before validation. Default 500 000. */
   maxRows?: number;
+  /** Largest cell, in characters; a bigger one refuses the file naming its row and column. Default 16 384. */
+  maxCellChars?: number;
+  /** Largest row (all cells together), in characters. Default 49 152: the row travels in the call's TwiML (Twilio caps a document at 64 KB). */
+  maxRowChars?: number;
 }

@@ -15,6 +15,29 @@ import type {
 
 type Cells = readonly (string | undefined)[];
 
+export const DEFAULT_MAX_CELL_CHARS = 16_384;
+export const DEFAULT_MAX_ROW_CHARS = 49_152;
+
+/**
+ * Oversized input refuses the whole file (HTTP 400) rather than one row: a
+ * 10 MiB cell is a wrong file or an attack, not a typo, and would otherwise
+ * be stored and sent in every call's TwiML.
+ */
+function checkSize(row: RawRow, plan: ColumnPlan, limits: { cell: number; row: number }): void {
+  let total = 0;
+  row.cells.forEach((cell, i) => {
+    const n = cell?.length ?? 0;
+    total += n;
+    if (n > limits.cell) {
+      const name = plan.names[i] ? ` (${plan.names[i]})` : '';
+      throw new ImportFileError('cell_too_large', `row ${row.rowNumber}, column ${columnLetter(i)}${name}: the cell has ${n} characters; at most ${limits.cell} are allowed`);
+    }
+  });
+  if (total > limits.row) {
+    throw new ImportFileError('row_too_large', `row ${row.rowNumber}: the row has ${total} characters; at most ${limits.row} are allowed`);
+  }
+}
+
 /**
  * One pass over the rows: shape check, phone number, time zone, overrides,
  * variables, duplicates. Each bad row gets one error (the first found): once
@@ -27,7 +50,9 @@ export function validateTable(table: RawTable, options: ImportOptions = {}): Imp
   const recipients: ImportedRecipient[] = [];
   const errors: RowError[] = [];
   const duplicates: DuplicateRow[] = [];
+  const limits = { cell: options.maxCellChars ?? DEFAULT_MAX_CELL_CHARS, row: options.maxRowChars ?? DEFAULT_MAX_ROW_CHARS };
   for (const row of table.rows) {
+    checkSize(row, plan, limits);
     if (row.invalid === undefined && isBlank(row.cells)) continue;
     const outcome = validateRow(row, plan, phones);
     if ('code' in outcome) {

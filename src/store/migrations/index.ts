@@ -1,6 +1,8 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from '../dialect.js';
 import { initialMigration } from './001-initial.js';
+import { callLifecycleMigration } from './002-call-lifecycle.js';
+import { callMediaSecurityMigration } from './003-call-media-security.js';
 
 /**
  * Migrations live in code (not read from a folder at run time) so they ship
@@ -10,6 +12,8 @@ import { initialMigration } from './001-initial.js';
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '001-initial': initialMigration(dialect),
+    '002-call-lifecycle': callLifecycleMigration,
+    '003-call-media-security': callMediaSecurityMigration(),
   };
 }
 

@@ -57,6 +57,10 @@ describe('time zones', () => {
     expect(canonicalTimeZone('europe/paris')).toBe('Europe/Paris');
     expect(canonicalTimeZone('America/New_York')).toBe('America/New_York');
     expect(canonicalTimeZone('Mars/Base')).toBeNull();
+    // Current IANA names stay as written (ICU would give the legacy Asia/Calcutta, Europe/Kiev).
+    expect(canonicalTimeZone('Asia/Kolkata')).toBe('Asia/Kolkata');
+    expect(canonicalTimeZone('Europe/Kyiv')).toBe('Europe/Kyiv');
+    expect(canonicalTimeZone('Asia/Calcutta')).toBe('Asia/Calcutta');
   });
 
   it('derives a zone only for countries on one clock', () => {

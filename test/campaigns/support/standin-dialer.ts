@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CallEvents } from '../../../src/calls/call-events.js';
+import type { DialPacer } from '../../../src/calls/dial-pacer.js';
 import type { OutboundCallRequest, OutboundDialer, PlacedCall } from '../../../src/calls/outbound-dialer.js';
 import type { DialIntent, OutboundCallControl, OutboundCallLookup, ProviderCall } from '../../../src/campaigns/reconcile-port.js';
 import type { CallStatus } from '../../../src/store/schema.js';
@@ -81,6 +82,8 @@ export interface StandinDialerOptions {
   from?: string;
   /** How long an answered call talks (TwiML <Pause>, scaled by the stand-in's verbTimeScale). */
   talkSeconds?: number;
+  /** The account's dial pacing, taken before each create as the bridge's TwilioDialer does. */
+  pacer?: DialPacer;
 }
 
 const AMD_MODE = { detect: 'Enable', 'detect-message-end': 'DetectMessageEnd' } as const;
@@ -97,6 +100,9 @@ export class StandinDialer implements OutboundDialer {
     const q = new URLSearchParams({ call: callId, campaign: r.campaignId ?? '', recipient: String(r.recipientId ?? '') });
     const machine = (r.policy as { answeringMachine?: { action?: string } } | undefined)?.answeringMachine?.action ?? 'hangup';
     const amd = r.machineDetection && r.machineDetection !== 'off' ? AMD_MODE[r.machineDetection] : undefined;
+    const slot = await this.opts.pacer?.next();
+    // The ledger slot this dial took (for rate assertions; the stand-in records the create's parameters).
+    if (slot !== undefined) q.set('admitted', String(slot));
     const call = await this.client.calls.create({
       to: r.to,
       from: r.from ?? this.opts.from ?? '+15005550006',

@@ -91,16 +91,41 @@ describe('answerOffer on real-world offers', () => {
     expect(answer(offers.oldStyleHold).remote.address).toBe('0.0.0.0');
   });
 
-  it('SRTP only: 488', () => {
-    const a = answerOffer(offers.srtpOnly, local);
-    expect(a).toMatchObject({ ok: false, status: 488 });
-    expect(!a.ok && a.reason).toMatch(/RTP\/SAVP/);
+  it('SRTP only (key with lifetime and MKI): answered RTP/SAVP with our own key under its tag; 488 when SRTP is disabled', () => {
+    const a = answer(offers.srtpOnly);
+    expect(mLines(a.answerSdp)).toEqual([['audio', 40000, 'RTP/SAVP', '0 101']]);
+    expect(a.srtp).toMatchObject({ suite: 'AES_CM_128_HMAC_SHA1_80', tag: 1 });
+    expect(a.srtp!.remoteKey.mkiLength).toBe(32);
+    expect(a.answerSdp).toMatch(/^a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[A-Za-z0-9+/]{40}\r$/m);
+    expect(a.answerSdp).not.toContain('WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz');
+    const off = answerOffer(offers.srtpOnly, { ...local, mediaEncryption: 'disabled' });
+    expect(off).toMatchObject({ ok: false, status: 488 });
+    expect(!off.ok && off.reason).toMatch(/RTP\/SAVP offered but SRTP is disabled/);
   });
 
-  it('best-effort SRTP + T.38: takes the plain audio line, rejects the others, keeps count and order', () => {
+  it('SRTP re-INVITE: same peer key → our key is kept (RFC 4568 §7.1.4); a new peer key → a fresh key of ours', () => {
+    const first = answer(offers.srtpOnly);
+    const again = answer(offers.srtpOnly, { previous: first.answerSdp, currentSrtp: first.srtp, mediaEncryption: 'required' });
+    expect(again.srtp!.localKey).toBe(first.srtp!.localKey);
+    expect(again.answerSdp.split('\r\n').find((l) => l.startsWith('o='))).toBe(first.answerSdp.split('\r\n').find((l) => l.startsWith('o=')));
+    const rekeyed = offers.srtpOnly.replace('WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz', Buffer.alloc(30, 7).toString('base64'));
+    const fresh = answer(rekeyed, { previous: first.answerSdp, currentSrtp: first.srtp, mediaEncryption: 'required' });
+    expect(fresh.srtp!.localKey.equals(first.srtp!.localKey)).toBe(false);
+    expect(answerOffer(offers.bestEffortSrtpAndFax.replace(/m=audio 6000[^]*?(?=m=audio 6002)/, ''), { ...local, mediaEncryption: 'required' }))
+      .toMatchObject({ ok: false, status: 488 });
+  });
+
+  it('best-effort SRTP + T.38: takes the SRTP audio line (plain when SRTP is disabled), rejects the others, keeps count and order', () => {
     const a = answer(offers.bestEffortSrtpAndFax);
-    expect(a.remote.port).toBe(6002);
+    expect(a.remote.port).toBe(6000);
     expect(mLines(a.answerSdp)).toEqual([
+      ['audio', 40000, 'RTP/SAVP', '0 101'], ['audio', 0, 'RTP/AVP', '0 101'], ['image', 0, 'udptl', 't38'],
+    ]);
+    const plain = answerOffer(offers.bestEffortSrtpAndFax, { ...local, mediaEncryption: 'disabled' });
+    if (!plain.ok) throw new Error(plain.reason);
+    expect(plain.remote.port).toBe(6002);
+    expect(plain.srtp).toBeUndefined();
+    expect(mLines(plain.answerSdp)).toEqual([
       ['audio', 0, 'RTP/SAVP', '0 101'], ['audio', 40000, 'RTP/AVP', '0 101'], ['image', 0, 'udptl', 't38'],
     ]);
   });
