@@ -64,7 +64,7 @@ describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => 
     cleanup = undefined;
   });
 
-  it.skipIf(engine.skip)('500 recipients, mixed outcomes: one call per recipient per attempt, cap held, counts right, retry right', { timeout: 120_000 }, async () => {
+  it.skipIf(engine.skip)('500 recipients, mixed outcomes: one call per recipient per attempt, cap held, counts right, retry right', { timeout: 300_000 }, async () => {
     const opened = await engine.open();
     const r = await rig(opened.store, 3);
     cleanup = async () => { await r.close(); await opened.cleanup(); };
@@ -74,7 +74,9 @@ describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => 
       numbers.map((phoneNumber, i) => ({ phoneNumber, rowNumber: i + 2, variables: {}, timezone: null })),
     );
     const started = Date.now();
-    const done = await waitFor(async () => ((await r.engine.service.status(campaign.id)).status === 'completed' ? true : undefined), 90_000);
+    // ~50-80 s of CPU in this one process (600 calls with their callbacks); the deadline is for a stuck
+    // campaign, with room for a machine that gives this process a fraction of a core.
+    const done = await waitFor(async () => ((await r.engine.service.status(campaign.id)).status === 'completed' ? true : undefined), 200_000);
     expect(done).toBe(true);
     const elapsed = Date.now() - started;
     await r.standin.settled();
@@ -112,16 +114,21 @@ describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => 
     );
     await waitFor(async () => (r.standin.inProgress >= 20 ? true : undefined), 10_000);
     const view = await r.engine.service.cancel(campaign.id, { hangup: true });
-    const createdAtCancel = r.standin.createdCount();
     expect(view.status).toBe('cancelled');
     expect(view.counts.pending).toBe(0);
-    expect(view.counts.cancelled).toBe(80 - createdAtCancel);
+    // Every recipient not yet claimed for a dial is cancelled. A claimed one's create may still be on
+    // its way to the provider when the cancel returns (more often on a busy machine), so the
+    // stand-in's count at this moment can lag the claims; it can never exceed them.
+    const claimed = 80 - view.counts.cancelled;
+    expect(r.standin.createdCount()).toBeLessThanOrEqual(claimed);
     const t0 = Date.now();
     await r.standin.settled();
     expect(Date.now() - t0).toBeLessThan(3000); // calls would have talked for 5 s
     await waitFor(async () => ((await r.engine.service.status(campaign.id)).progress.active === 0 ? true : undefined), 5000);
+    // No dial after the cancel: the dispatcher polls every idleMs (50 ms), so this covers several
+    // rounds; a late timer only makes the observation longer.
     await new Promise((res) => setTimeout(res, 300));
-    expect(r.standin.createdCount()).toBe(createdAtCancel);
+    expect(r.standin.createdCount()).toBeLessThanOrEqual(claimed);
     const final = await r.engine.service.status(campaign.id);
     expect(final.status).toBe('cancelled');
     expect(final.counts.cancelled + final.counts.completed).toBe(80);

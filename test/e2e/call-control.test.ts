@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../support/bridge-harness.js';
 import { audibleFrames, placeCall, sleep } from '../support/call-helpers.js';
 import { toneInt16 } from '../support/signal.js';
+import { waitFor } from '../support/wait.js';
 
 let harness: Harness | undefined;
 const peak = (x: Int16Array): number => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -67,23 +68,34 @@ describe('barge-in', () => {
     const { call, conv, ended } = await placeCall(harness);
     await conv.started;
     void conv.say(longAnswer);
-    await sleep(1500);
-    conv.interrupt();
     const stream = call.stream!;
-    const clear = await stream.recorder.waitFor((r) => r.event === 'clear', 3000);
-    await sleep(700);
+    // Interrupt once the caller has been sent 1.5 s of the answer (the pacer sends just ahead of play).
+    await stream.recorder.waitFor(() => stream.recorder.counts().mediaBytes >= 1500 * 8, 15_000);
+    conv.interrupt();
+    const clear = await stream.recorder.waitFor((r) => r.event === 'clear', 5000);
+    const sentMsAtClear = stream.recorder.counts().mediaBytes / 8;
+    // The 4 stale chunks after the interruption are the only audio that could leak: wait until the
+    // bridge has dropped them all, then give a leaked frame the loopback hop to arrive.
+    const staleDropped = async () =>
+      (await harness!.bridge.metrics.droppedFrames.get()).values.find((v) => v.labels.cause === 'stale-after-interruption')?.value;
+    await waitFor(async () => (await staleDropped()) === 4, { what: 'stale audio dropped' });
+    await sleep(100); // a leaked frame would be in flight on loopback; longer only makes the check stricter
     expect(stream.recorder.received.filter((r) => r.event === 'media' && r.atMs > clear.atMs)).toEqual([]);
-    const heard = call.heardPcm();
+    // On the stream's own timeline (clear.atMs counts from the stream's origin, not the call's).
+    const heard = stream.heardPcm();
     expect(audibleFrames(heard, 300, Math.ceil(clear.atMs * 8) + 320)).toBe(0);
     await call.hangup();
     const session = await ended;
     const turn = session.transcript.toJSON().find((t) => t.role === 'agent')!;
     expect(turn.interrupted).toBe(true);
+    // Heard: what was sent before the clear, less what was still ahead in the caller's queue.
     expect(turn.heardMs).toBeGreaterThan(1000);
-    expect(turn.heardMs).toBeLessThan(2500);
+    expect(turn.heardMs).toBeLessThanOrEqual(sentMsAtClear);
     expect(turn.text.length).toBeGreaterThan(0);
     expect(longAnswer.text.startsWith(turn.text)).toBe(true);
-    expect(turn.text.length).toBeLessThan(longAnswer.text.length / 2);
+    // Cut in proportion to heard / sent-so-far: how far the agent had sent ahead of playback depends
+    // on the machine's load, so only "truncated" is certain, not by how much.
+    expect(turn.text.length).toBeLessThan(longAnswer.text.length);
   });
 
   it('the agent correction replaces the bridge estimate', async () => {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { farEndsByNumber, type FarEndBehaviour } from '../../tools/twilio-standin/far-end.js';
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
-import { sleep } from '../support/call-helpers.js';
 import { toneInt16 } from '../support/signal.js';
+import { waitFor } from '../support/wait.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -27,7 +27,7 @@ function recipients(): { csv: string; farEnds: Record<string, FarEndBehaviour> }
 }
 
 describe('a campaign dialled through the whole bridge', () => {
-  it('every recipient is called once, talks to the agent, and ends with the right status', async () => {
+  it('every recipient is called once, talks to the agent, and ends with the right status', { timeout: 90_000 }, async () => {
     const { csv, farEnds } = recipients();
     harness = await startHarness({ mode: 'scripted' }, { CALLS_PER_SECOND: '20', MAX_CONCURRENT_CALLS: '10' }, { farEnds: farEndsByNumber(farEnds), timeScale: 0.05 });
     const form = new FormData();
@@ -42,12 +42,14 @@ describe('a campaign dialled through the whole bridge', () => {
     const id = body.campaign.id;
 
     let status: Record<string, any> = {};
-    for (let i = 0; i < 150; i++) {
-      status = (await (await fetch(`${harness.bridgeUrl}/campaigns/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).json()) as Record<string, any>;
-      if (status.status === 'completed') break;
-      await sleep(200);
-    }
-    expect(status.status).toBe('completed');
+    const completed = async () => {
+      status = (await (await fetch(`${harness!.bridgeUrl}/campaigns/${id}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).json()) as Record<string, any>;
+      return status.status === 'completed';
+    };
+    // A few seconds on a quiet machine; the deadline is for a stuck campaign, whose counts then show in the failure.
+    await waitFor(completed, { timeoutMs: 60_000, everyMs: 200, what: 'campaign completed' }).catch((err: Error) => {
+      throw new Error(`${err.message}; last status ${JSON.stringify(status)}`);
+    });
     expect(status.counts).toMatchObject({ completed: 12, busy: 3, 'no-answer': 3, voicemail: 2 });
     for (const number of Object.keys(farEnds)) expect(harness.twilio.createdCount(number)).toBe(1);
     // Concurrency: at most 70 % of MAX_CONCURRENT_CALLS (10) at the provider.

@@ -3,8 +3,8 @@ import type { CallSession } from '../../src/call/call-session.js';
 import type { Conversation } from '../../tools/reference-agent/reference-agent.js';
 import { farEndsByNumber } from '../../tools/twilio-standin/far-end.js';
 import { API_TOKEN, FROM_NUMBER, startHarness, type Harness } from '../support/bridge-harness.js';
-import { sleep } from '../support/call-helpers.js';
 import { toneInt16 } from '../support/signal.js';
+import { waitFor } from '../support/wait.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -51,9 +51,12 @@ describe('outbound calls through the Twilio REST API', () => {
     expect(harness.twilio.createdCount('+14155550123')).toBe(1);
     const statuses = call.callbacks.map((cb) => cb.params?.CallStatus).filter(Boolean);
     expect(statuses).toEqual(expect.arrayContaining(['ringing', 'in-progress', 'completed']));
-    await sleep(200);
-    const stored = await api(harness, 'GET', `/calls/${placed.body.id}`);
-    expect(stored.body).toMatchObject({ state: 'ended', status: 'completed', endReason: 'agent-ended', direction: 'outbound' });
+    // The record is written as the callbacks are handled: wait for it rather than for a while.
+    const stored = await waitFor(async () => {
+      const r = await api(harness!, 'GET', `/calls/${placed.body.id}`);
+      expect(r.body).toMatchObject({ state: 'ended', status: 'completed', endReason: 'agent-ended', direction: 'outbound' });
+      return r;
+    }, { what: 'the call record ended' });
     expect(stored.body.answeredAt).toBeTypeOf('number');
     expect(stored.body.transcript.map((t: { text: string }) => t.text)).toEqual(['hello', 'Goodbye Ana.']);
   });
@@ -68,9 +71,11 @@ describe('outbound calls through the Twilio REST API', () => {
     const busy = await api(harness, 'POST', '/calls', { to: '+14155550124' });
     const noAnswer = await api(harness, 'POST', '/calls', { to: '+14155550125', ring_timeout_seconds: 10 });
     await harness.twilio.settled();
-    await sleep(100);
-    expect((await api(harness, 'GET', `/calls/${busy.body.id}`)).body).toMatchObject({ status: 'busy', state: 'ended' });
-    expect((await api(harness, 'GET', `/calls/${noAnswer.body.id}`)).body).toMatchObject({ status: 'no-answer', state: 'ended' });
+    await waitFor(async () => {
+      expect((await api(harness!, 'GET', `/calls/${busy.body.id}`)).body).toMatchObject({ status: 'busy', state: 'ended' });
+      expect((await api(harness!, 'GET', `/calls/${noAnswer.body.id}`)).body).toMatchObject({ status: 'no-answer', state: 'ended' });
+      return true;
+    }, { what: 'busy and no-answer records' });
     expect(statuses).toContain(`${busy.body.id}:busy`);
     expect(statuses).toContain(`${noAnswer.body.id}:no-answer`);
   });
@@ -80,7 +85,7 @@ describe('hang-up through the REST API', () => {
   it('a call with no stream on this bridge (still ringing) is ended with calls(sid).update', async () => {
     harness = await startHarness({ mode: 'scripted' }, {}, { farEnds: farEndsByNumber({ '+14155550126': { kind: 'human', ringMs: 20_000 } }) });
     const placed = await api(harness, 'POST', '/calls', { to: '+14155550126' });
-    await sleep(300);
+    await waitFor(() => [...harness!.twilio.calls.values()][0]?.status === 'ringing', { what: 'the call ringing' });
     const hung = await api(harness, 'POST', `/calls/${placed.body.id}/hangup`, {});
     expect(hung.status).toBe(202);
     const call = [...harness.twilio.calls.values()][0]!;
@@ -88,8 +93,10 @@ describe('hang-up through the REST API', () => {
     expect(call.status).toBe('canceled');
     const update = harness.twilio.requests.find((r) => r.method === 'POST' && r.path.endsWith(`${call.sid}.json`));
     expect(update?.params.Status).toEqual(['canceled']);
-    await sleep(100);
-    expect((await api(harness, 'GET', `/calls/${placed.body.id}`)).body).toMatchObject({ state: 'ended', status: 'canceled' });
+    await waitFor(async () => {
+      expect((await api(harness!, 'GET', `/calls/${placed.body.id}`)).body).toMatchObject({ state: 'ended', status: 'canceled' });
+      return true;
+    }, { what: 'the canceled record' });
   });
 });
 

@@ -5,8 +5,9 @@ import type { Conversation } from '../../tools/reference-agent/reference-agent.j
 import { farEndsByNumber, type FarEndBehaviour } from '../../tools/twilio-standin/far-end.js';
 import type { SimulatedCall } from '../../tools/twilio-standin/call-simulator.js';
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
-import { audibleFrames, sleep } from '../support/call-helpers.js';
+import { audibleFrames } from '../support/call-helpers.js';
 import { toneInt16 } from '../support/signal.js';
+import { waitFor } from '../support/wait.js';
 
 const OPERATOR = '+14155550199';
 let harness: Harness | undefined;
@@ -59,9 +60,11 @@ describe('transfer to a human operator (Twilio)', () => {
     expect(dial.legs[0]!.whisper?.heard[0]).toContain('Caller disputes an invoice.');
     expect(dial.legs[0]!.whisper?.result).toBe('accepted');
     expect(dial.legs[0]!.bridgedMs).toBeGreaterThan(0);
-    await sleep(200);
-    const stored = await h.bridge.store.calls.get(call.callSid);
-    expect(stored).toMatchObject({ status: 'completed', endReason: 'transfer' });
+    const stored = await waitFor(async () => {
+      const r = await h.bridge.store.calls.get(call.callSid);
+      expect(r).toMatchObject({ status: 'completed', endReason: 'transfer' });
+      return r;
+    }, { what: 'the transferred call record' });
     expect(stored?.metadata?.transfer).toMatchObject({ to: OPERATOR, label: 'billing', mode: 'warm', outcome: 'connected' });
   });
 
@@ -115,8 +118,10 @@ describe('agent failure policy: transfer', () => {
     expect(audibleFrames(call.heardPcm())).toBeGreaterThanOrEqual(28); // the fallback, played in full first
     await call.ended;
     expect(dialOf(call)?.legs[0]?.whisper?.result).toBe('accepted');
-    await sleep(200);
-    expect((await h.bridge.store.calls.get(call.callSid))?.metadata?.transfer).toMatchObject({ source: 'agent-failure', outcome: 'connected' });
+    await waitFor(async () => {
+      expect((await h.bridge.store.calls.get(call.callSid))?.metadata?.transfer).toMatchObject({ source: 'agent-failure', outcome: 'connected' });
+      return true;
+    }, { what: 'the transfer outcome stored' });
   });
 });
 
@@ -148,8 +153,10 @@ describe('live call control API', () => {
     expect(leg?.to).toBe(OPERATOR);
     expect(leg?.whisper).toBeUndefined(); // cold: no whisper
     expect(leg?.bridgedMs).toBeGreaterThan(0);
-    await sleep(200);
-    expect((await h.bridge.store.calls.get(call.callSid))?.metadata?.transfer).toMatchObject({ mode: 'cold', source: 'api', outcome: 'connected' });
+    await waitFor(async () => {
+      expect((await h.bridge.store.calls.get(call.callSid))?.metadata?.transfer).toMatchObject({ mode: 'cold', source: 'api', outcome: 'connected' });
+      return true;
+    }, { what: 'the transfer outcome stored' });
   });
 
   it('hangs up a live call with a goodbye message', async () => {

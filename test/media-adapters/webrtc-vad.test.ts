@@ -112,7 +112,9 @@ describe.skipIf(skip)('WebRTC VAD frame decisions on real audio through μ-law',
     vb.dispose();
   });
 
-  it('measures voiced-frame rates per mode (printed), and mode 2 meets the targets', async () => {
+  // CPU-bound (4 modes x noise kinds x levels of VAD over whole files): a few seconds alone, several
+  // times that beside other work on 2 cores, hence the longer deadline.
+  it('measures voiced-frame rates per mode (printed), and mode 2 meets the targets', { timeout: 120_000 }, async () => {
     const rows: string[] = [];
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`.padStart(6);
     for (const mode of MODES) {
@@ -120,16 +122,15 @@ describe.skipIf(skip)('WebRTC VAD frame decisions on real audio through μ-law',
         // Speech at -25 dBFS active level, noise 10 dB under it at -35 dBFS.
         const hit = await voicedShare(mode, A.throughMulaw(A.mixAtSnr(clean, noise[kind], 10, -25)), active);
         const fp: string[] = [];
+        const noiseShare = new Map<number, number>();
         for (const level of [-60, -45, -35, -25]) {
-          fp.push(`${level}:${pct(await voicedShare(mode, A.throughMulaw(A.noiseAt(noise[kind], level))))}`);
+          noiseShare.set(level, await voicedShare(mode, A.throughMulaw(A.noiseAt(noise[kind], level))));
+          fp.push(`${level}:${pct(noiseShare.get(level)!)}`);
         }
         rows.push(`mode ${mode} ${kind.padEnd(10)} speech@10dB ${pct(hit)} | noise alone ${fp.join(' ')}`);
         if (mode === 2) {
           expect(hit, `${kind}`).toBeGreaterThanOrEqual(0.8);
-          for (const level of [-60, -45, -35]) {
-            const share = await voicedShare(mode, A.throughMulaw(A.noiseAt(noise[kind], level)));
-            expect(share, `${kind} at ${level} dBFS`).toBeLessThan(0.03);
-          }
+          for (const level of [-60, -45, -35]) expect(noiseShare.get(level), `${kind} at ${level} dBFS`).toBeLessThan(0.03);
         }
       }
     }

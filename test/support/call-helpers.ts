@@ -24,7 +24,9 @@ export async function placeCall(
  * dry: for checking content when the machine's scheduling jitter is not the point.
  */
 export function receivedAudio(call: SimulatedCall): Int16Array {
-  const heard = call.heardPcm();
+  // The stream's own timeline: playStartMs counts from the stream's origin, which comes after the
+  // call's start by the webhook and upgrade time (longer on a busy machine).
+  const heard = call.stream!.heardPcm();
   const frames = call.stream!.recorder.received.flatMap((r) => (r.event === 'media' ? [r] : []));
   const out = new Int16Array(frames.length * 160);
   frames.forEach((f, i) => {

@@ -1,0 +1,85 @@
+/**
+ * Waiting in tests on what happens, not on the clock: a busy machine may run a
+ * step late by hundreds of ms, so a fixed sleep is either too long on a quiet
+ * machine or too short on a busy one. Timeouts here are failure deadlines
+ * (generous), never the expected duration.
+ */
+import type { EventEmitter } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+export interface WaitOptions {
+  /** Give up after this long (a failure deadline, not an expected time). */
+  timeoutMs?: number;
+  /** Polling period for predicates. */
+  everyMs?: number;
+  /** Says what was awaited in the timeout error. */
+  what?: string;
+}
+
+/**
+ * Resolves with the first truthy value `probe` returns (polled; a throwing
+ * probe counts as not yet). Use for state that emits no event, e.g. a row in a
+ * database or a counter in another module.
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  opts: WaitOptions = {},
+): Promise<T> {
+  const { timeoutMs = 15_000, everyMs = 20, what = 'condition' } = opts;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError ? ` (last error: ${(lastError as Error).message})` : '';
+      throw new Error(`${what} not met within ${timeoutMs} ms${why}`);
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Resolves with the first `event` from `emitter` whose arguments pass `filter`. */
+export function waitForEvent<T = unknown>(
+  emitter: EventEmitter,
+  event: string,
+  opts: WaitOptions & { filter?: (value: T) => boolean } = {},
+): Promise<T> {
+  const { timeoutMs = 15_000, filter = () => true } = opts;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, on);
+      reject(new Error(`no ${opts.what ?? `'${event}' event`} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const on = (value: T): void => {
+      if (!filter(value)) return;
+      clearTimeout(timer);
+      emitter.off(event, on);
+      resolve(value);
+    };
+    emitter.on(event, on);
+  });
+}
+
+/**
+ * Measures how late this process's event loop runs while a test step runs:
+ * `stop()` returns the largest and the median lateness seen (ms). Timing
+ * assertions add them to their tolerance, so a machine busy with other work
+ * widens a bound by as much as it delayed us, and no more.
+ */
+export function eventLoopDelay(resolutionMs = 5): { stop(): { maxMs: number; p50Ms: number } } {
+  const h = monitorEventLoopDelay({ resolution: resolutionMs });
+  h.enable();
+  return {
+    stop() {
+      h.disable();
+      // The histogram counts the sampling period itself; what is left is lateness.
+      const late = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) : 0);
+      return { maxMs: late(h.max), p50Ms: late(h.percentile(50)) };
+    },
+  };
+}
