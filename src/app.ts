@@ -38,6 +38,11 @@ import { TwilioCallLookup } from './twilio/twilio-call-lookup.js';
 import { transferRoutes } from './twilio/transfer-routes.js';
 import { TwilioTransfers } from './transfer/twilio-transfers.js';
 import { STREAM_ENDED_PATH, STREAM_PATH, voiceWebhook } from './twilio/voice-webhook.js';
+import { CallPrep } from './call/call-prep.js';
+import { Personalizer } from './personalization/personalizer.js';
+
+/** Work prepared while a call rings waits this long for its stream, then is dropped. */
+const CALL_PREP_TTL_MS = 60_000;
 
 export interface BridgeDeps {
   store: Store;
@@ -82,6 +87,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
   const policies = new PolicyResolver(config, tts, log);
   policies.preload();
+  const prep = new CallPrep({ ttlMs: CALL_PREP_TTL_MS });
+  const personalizer = new Personalizer({ prep, settingsFor: (agentId) => policies.settings(agentId).personalization, log, metrics });
   // Broadcast texts are synthesized before dialing, in the law the call will carry.
   const prefetchFor = (encoding: 'ulaw' | 'alaw') => async (b: BroadcastSettings): Promise<void> => {
     for (const text of [b.message, b.voicemail_message]) if (text) await tts.prefetch(text, { encoding, voiceId: b.voice_id });
@@ -89,7 +96,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const twilioDialer = new TwilioDialer({ config, store, rest, events: callEvents, log, prefetchBroadcast: prefetchFor('ulaw') });
   const transfers = new TwilioTransfers({ config, store, log });
   const sip = config.sip.drachtio
-    ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf })
+    ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf, personalizer })
     : undefined;
   const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
   const dialer: OutboundDialer = sipOutbound
@@ -133,7 +140,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.disable('x-powered-by');
   app.use('/twilio', express.urlencoded({ extended: false, limit: '64kb' }));
   const auth = twilioWebhookAuth(signatures, log, metrics);
-  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics }));
+  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics, personalizer }));
   app.post(STREAM_ENDED_PATH, auth, (req, res) => {
     res.type('text/xml').send(afterStream.take(String((req.body as Record<string, unknown>)?.CallSid ?? '')));
   });
@@ -145,7 +152,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       config, clock, log, metrics,
       hasRoom: () => registry.hasRoom(),
       onCall: (leg, start, legLog) => {
-        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded };
+        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded, personalizer };
         if (start.customParameters.mode === 'broadcast') {
           const broadcast = createTwilioBroadcastSession(leg, start, legLog, { ...deps, tts, registry, onBroadcastEnded });
           registry.add(broadcast);
@@ -218,6 +225,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       closing = true;
       await campaigns?.stop();
       tts.close();
+      prep.clear();
       sip?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(graceMs);

@@ -35,6 +35,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly personalization = new Counter({
+    name: 'bridge_personalization_requests_total',
+    help: 'Conversation initiation webhook requests, by outcome (ok, timeout, error, bad-response)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly personalizationSeconds = new Histogram({
+    name: 'bridge_personalization_seconds',
+    help: 'Time the conversation initiation webhook took to answer (or fail)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

@@ -54,6 +54,12 @@ export class PolicyResolver {
     await Promise.all(texts.map((t) => (t ? this.speak(t) : undefined)));
   }
 
+  /** The merged settings without loading prompts (e.g. an agent's personalization, at ringing time). */
+  settings(agentId: string, overrides?: PartialCallPolicy): CallPolicySettings {
+    const { agents } = this.config;
+    return mergePolicy(this.config.callPolicy, agents.defaults, agents.agents[agentId], overrides);
+  }
+
   resolve(agentId: string, overrides?: PartialCallPolicy): CallPolicy {
     const { agents } = this.config;
     const s = mergePolicy(this.config.callPolicy, agents.defaults, agents.agents[agentId], overrides);

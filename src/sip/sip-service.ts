@@ -22,6 +22,9 @@ import { matchTransferRule, type TransferRequest } from '../transfer/transfer-re
 import type { TtsService } from '../tts/tts-service.js';
 import { SipCallLeg } from './sip-call-leg.js';
 import { runSipTransfer } from './sip-transfer.js';
+import type { Personalizer } from '../personalization/personalizer.js';
+import { refuseUnpersonalized, startPersonalization } from './sip-personalization.js';
+import type { ConversationInit } from '../agent/elevenlabs-protocol.js';
 
 export interface SipServiceDeps {
   config: Config;
@@ -33,6 +36,8 @@ export interface SipServiceDeps {
   tts: TtsService;
   callLog: CallLog;
   onEnded: (session: CallSession) => void;
+  /** The conversation initiation webhook, started while the INVITE rings. */
+  personalizer?: Personalizer;
   /** Tests: a stand-in for drachtio's Srf (signaling boundary only). */
   srf?: SrfLike;
 }
@@ -73,8 +78,10 @@ export class SipService {
         ...(digest ? [challengeDigest({ realm: 'voice-bridge' })] : []),
         routeToAgent({ ...sip.file.routes, defaultAgentId: sip.file.routes.defaultAgentId ?? this.deps.config.elevenlabs.agentId }),
         checkCapacity({ tryAcquire: () => (this.deps.registry.hasRoom() ? () => undefined : { status: 486, reason: 'Busy Here' }) }),
+        ...(this.deps.personalizer ? [startPersonalization(this.deps.personalizer)] : []),
         negotiateMedia(this.media),
       ],
+      ...(this.deps.personalizer ? { beforeAnswer: refuseUnpersonalized(this.deps.personalizer) } : {}),
       onCall: (leg) => this.onInbound(leg),
       onOutcome: (o) => { if (o.kind === 'rejected') this.deps.metrics.rejected.inc({ source: 'sip-invite', reason: String(o.status) }); },
     });
@@ -102,6 +109,7 @@ export class SipService {
     const log = rootLog.child({ callId: leg.providerCallId, leg: 'sip' });
     const from = leg.dialog.from.user ?? leg.dialog.from.uri;
     const to = leg.dialog.to.user ?? leg.dialog.to.uri;
+    let init: Promise<ConversationInit> | undefined;
     const dynamicVariables = {
       ...o.variables,
       caller_id: from, called_number: to, sip_call_id: leg.providerCallId, ...(o.transferStatus ? { transfer_status: o.transferStatus } : {}),
@@ -111,9 +119,20 @@ export class SipService {
       metrics: this.deps.metrics, policy: this.deps.policies.resolve(agentId), onEnded: o.onEnded ?? this.deps.onEnded,
       resumed: o.resumed, initialContextUpdate: o.contextUpdate,
       createSpeechDetector: () => createCallerSpeechDetector(),
-      connectAgent: agentConnector(config, log)(agentId, () => ({ dynamicVariables, overrides: o.overrides })),
+      connectAgent: agentConnector(config, log)(agentId, () => (init ??= this.initData(leg, agentId, o.resumed || o.id !== undefined, { dynamicVariables, overrides: o.overrides }))),
       beginTransfer: (s, request, rule) => leg.handOffOnTransfer(() => void this.transfer(leg, s.id, agentId, request, rule)),
     });
+  }
+
+  /** Inbound calls merge the personalization webhook's answer (started while ringing) over the defaults. */
+  private async initData(leg: SipCallLeg, agentId: string, continued: boolean, defaults: ConversationInit): Promise<ConversationInit> {
+    const personalizer = this.deps.personalizer;
+    if (!personalizer || continued || leg.dialog.direction !== 'inbound') return defaults;
+    const request = {
+      caller_id: leg.dialog.from.user ?? leg.dialog.from.uri, agent_id: agentId,
+      called_number: leg.dialog.to.user ?? leg.dialog.to.uri, call_sid: leg.providerCallId,
+    };
+    return personalizer.initFor(leg.providerCallId, request, defaults);
   }
 
   /**

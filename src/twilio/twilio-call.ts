@@ -12,6 +12,8 @@ import type { TransferRequest } from '../transfer/transfer-request.js';
 import type { TwilioTransfers } from '../transfer/twilio-transfers.js';
 import type { AfterStreamActions } from './after-stream.js';
 import { STREAM_TOKEN_PARAM } from './stream-token.js';
+import type { Personalizer } from '../personalization/personalizer.js';
+import type { ConversationInit } from '../agent/elevenlabs-protocol.js';
 
 /**
  * Dynamic variables every Twilio call gives its agent. ElevenLabs cannot know
@@ -37,6 +39,7 @@ export interface TwilioCallDeps {
   transfers: TwilioTransfers;
   afterStream: AfterStreamActions;
   onEnded: (session: CallSession) => void;
+  personalizer?: Personalizer;
 }
 
 /** Builds the session for a Twilio stream: inbound (id = CallSid) or outbound (id = our call id). */
@@ -46,6 +49,16 @@ export function createTwilioCallSession(leg: TwilioLeg, start: StreamStart, log:
   const agentId = p.agentId || config.elevenlabs.agentId || '';
   const dynamicVariables = callVariables(start);
   const outbound = Boolean(p.callId);
+  // Once per call: a retried agent connection reuses the first answer.
+  let init: Promise<ConversationInit> | undefined;
+  const initData = async (): Promise<ConversationInit> => {
+    // Large overrides (system prompts) stay in the call record, not in TwiML parameters.
+    const overrides = outbound ? (await deps.store.calls.get(p.callId!))?.metadata?.overrides : undefined;
+    const defaults = { dynamicVariables, overrides: (overrides ?? undefined) as Record<string, unknown> | undefined };
+    if (outbound || p.resume || !deps.personalizer) return defaults;
+    const request = { caller_id: p.from ?? '', agent_id: agentId, called_number: p.to ?? '', call_sid: start.callSid };
+    return deps.personalizer.initFor(start.callSid, request, defaults);
+  };
   return new CallSession({
     id: p.callId || start.callSid,
     direction: outbound ? 'outbound' : 'inbound',
@@ -63,11 +76,7 @@ export function createTwilioCallSession(leg: TwilioLeg, start: StreamStart, log:
       : undefined,
     beginTransfer: (session, request, rule, mode) => beginTwilioTransfer(session.id, start, request, { rule, mode, policy: session.policy }, deps),
     createSpeechDetector: () => createCallerSpeechDetector(),
-    connectAgent: agentConnector(config, log)(agentId, async () => {
-      // Large overrides (system prompts) stay in the call record, not in TwiML parameters.
-      const overrides = outbound ? (await deps.store.calls.get(p.callId!))?.metadata?.overrides : undefined;
-      return { dynamicVariables, overrides: (overrides ?? undefined) as Record<string, unknown> | undefined };
-    }),
+    connectAgent: agentConnector(config, log)(agentId, () => (init ??= initData())),
   });
 }
 
