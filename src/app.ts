@@ -39,6 +39,7 @@ import { transferRoutes } from './twilio/transfer-routes.js';
 import { TwilioTransfers } from './transfer/twilio-transfers.js';
 import { STREAM_ENDED_PATH, STREAM_PATH, voiceWebhook } from './twilio/voice-webhook.js';
 import { CallPrep } from './call/call-prep.js';
+import { createWebhooks, type Webhooks, type WebhooksDeps } from './webhooks/webhooks.js';
 import { Personalizer } from './personalization/personalizer.js';
 
 /** Work prepared while a call rings waits this long for its stream, then is dropped. */
@@ -49,6 +50,8 @@ export interface BridgeDeps {
   metrics?: Metrics;
   /** Tests only: a stand-in for drachtio's Srf at the signaling boundary. */
   sipSrf?: SrfLike;
+  /** Tests only: shorter webhook backoff and polling. */
+  webhookDelivery?: WebhooksDeps['delivery'];
 }
 
 export interface Bridge {
@@ -62,6 +65,8 @@ export interface Bridge {
   readonly events: EventEmitter;
   /** The campaign engine, once `listen()` has started it. */
   readonly campaigns: CampaignEngine | undefined;
+  /** Post-call webhooks (outbox deliverer), when POST_CALL_WEBHOOK_URL is set. */
+  readonly webhooks: Webhooks;
   /** Listens, then reconciles and starts campaign dispatching. */
   listen(): Promise<AddressInfo>;
   /**
@@ -83,6 +88,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const events = new EventEmitter();
   const callEvents = new CallEvents();
   const callLog = new CallLog(store, log);
+  const webhooks = createWebhooks({ config, store, log, metrics, delivery: deps.webhookDelivery });
   const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
   const policies = new PolicyResolver(config, tts, log);
@@ -177,6 +183,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const api = express.Router();
   api.use(requireApiToken(config.apiToken), express.json({ limit: '1mb' }));
   api.use(callsRoutes({ config, store, registry, dialer }));
+  api.use(webhooks.routes);
   api.use(liveControlRoutes({
     registry,
     sayAfterStream: (s, message) => afterStream.set(s.leg.providerCallId, sayTwiml(message)),
@@ -199,7 +206,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.use(apiErrorHandler(log));
 
   return {
-    server, registry, metrics, store, events, callEvents,
+    server, registry, metrics, store, events, callEvents, webhooks,
     get campaigns() {
       return campaigns;
     },
@@ -218,6 +225,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
         activeInbound: () => registry.list().filter((s) => s.direction === 'inbound').length,
       });
       sip?.start();
+      webhooks.start();
       campaignRouter = campaignRoutes({ service: campaigns.service, log, defaultRegion: config.campaigns.defaultRegion });
       return address;
     },
@@ -233,6 +241,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       for (const client of wsApp.getWss().clients) client.terminate();
       server.closeAllConnections();
       await stopped;
+      // Last: the calls ended above have written their events; what is not sent stays in the outbox.
+      await webhooks.stop();
     },
   };
 }

@@ -48,6 +48,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'bridge_webhook_deliveries_total',
+    help: 'Post-call webhook delivery attempts, by outcome (delivered, retry, gone, expired)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDeliverySeconds = new Histogram({
+    name: 'bridge_webhook_delivery_seconds',
+    help: 'Time from the call end (event written) to its delivery',
+    buckets: [0.1, 0.5, 1, 5, 30, 120, 600, 3600, 86_400],
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

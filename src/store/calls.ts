@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { StoreContext } from './context.js';
 import { fromJson, toJsonOrNull } from './json.js';
 import {
@@ -57,12 +57,25 @@ export interface CallEnd {
   reason: string;
   transcript?: TranscriptTurn[];
   at?: number;
+  /** Keys merged into the call's metadata in the same write (conversation id, init data, recording). */
+  metadata?: Record<string, JsonValue>;
+}
+
+/**
+ * Told about every call end. `inTransaction` runs inside the transaction
+ * that ends the call (e.g. writes the post-call event to the outbox: both
+ * commit or neither does); `afterCommit` once it has committed.
+ */
+export interface CallEndHook {
+  inTransaction(tx: Transaction<Database>, call: CallRecord): Promise<void>;
+  afterCommit?(call: CallRecord): void;
 }
 
 /** Persistence of individual calls (inbound and outbound, Twilio and SIP). */
 export class CallRecords {
   private readonly db: Kysely<Database>;
   private readonly now: () => number;
+  private endHook: CallEndHook | undefined;
 
   constructor(ctx: StoreContext) {
     this.db = ctx.db;
@@ -120,23 +133,40 @@ export class CallRecords {
     return r.numUpdatedRows > 0n;
   }
 
+  /** One hook (the bridge's post-call events); set once at start. */
+  onEnd(hook: CallEndHook | undefined): void {
+    this.endHook = hook;
+  }
+
   /**
    * Ends the call once: a second end (status callback racing the session's own
    * teardown) returns false and leaves the first reason and transcript intact.
+   * The end hook runs in the same transaction.
    */
   async end(id: string, end: CallEnd): Promise<boolean> {
-    const r = await this.db
-      .updateTable('calls')
-      .set({
-        status: end.status,
-        end_reason: end.reason,
-        ended_at: end.at ?? this.now(),
-        ...(end.transcript ? { transcript: JSON.stringify(end.transcript) } : {}),
-      })
-      .where('id', '=', id)
-      .where('ended_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    const hook = this.endHook;
+    const ended = await this.db.transaction().execute(async (tx) => {
+      const patch = end.metadata ? await mergedMetadata(tx, id, end.metadata) : undefined;
+      const r = await tx
+        .updateTable('calls')
+        .set({
+          status: end.status,
+          end_reason: end.reason,
+          ended_at: end.at ?? this.now(),
+          ...(end.transcript ? { transcript: JSON.stringify(end.transcript) } : {}),
+          ...(patch !== undefined ? { metadata: patch } : {}),
+        })
+        .where('id', '=', id)
+        .where('ended_at', 'is', null)
+        .executeTakeFirst();
+      if (r.numUpdatedRows === 0n) return { ended: false };
+      if (!hook) return { ended: true };
+      const record = toCallRecord(await tx.selectFrom('calls').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
+      await hook.inTransaction(tx, record);
+      return { ended: true, record };
+    });
+    if (ended.record) hook?.afterCommit?.(ended.record);
+    return ended.ended;
   }
 
   /**
@@ -187,6 +217,11 @@ export class CallRecords {
       .execute();
     return rows.map(toCallRecord);
   }
+}
+
+async function mergedMetadata(tx: Transaction<Database>, id: string, patch: Record<string, JsonValue>): Promise<string | null> {
+  const row = await tx.selectFrom('calls').select('metadata').where('id', '=', id).executeTakeFirst();
+  return toJsonOrNull({ ...(fromJson<Record<string, JsonValue>>(row?.metadata) ?? {}), ...patch });
 }
 
 export function toCallRecord(row: CallRow): CallRecord {

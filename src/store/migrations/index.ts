@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Dialect } from '../dialect.js';
 import { initialMigration } from './001-initial.js';
+import { webhooksMigration } from './002-webhooks.js';
 
 /**
  * Migrations live in code (not read from a folder at run time) so they ship
@@ -10,6 +11,7 @@ import { initialMigration } from './001-initial.js';
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '001-initial': initialMigration(dialect),
+    '002-webhooks': webhooksMigration(dialect),
   };
 }
 
