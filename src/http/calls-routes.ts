@@ -8,7 +8,8 @@ import { CallSession } from '../call/call-session.js';
 import type { LiveCall } from '../call/live-call.js';
 import type { OutboundDialer } from '../calls/outbound-dialer.js';
 import { BridgeError } from '../errors.js';
-import type { Store } from '../store/index.js';
+import { CursorError, type CallRecord, type CallStatus, type Store } from '../store/index.js';
+import { toElevenLabsTurn } from '../webhooks/post-call-event.js';
 
 const e164 = z.string().transform((v, ctx) => {
   const n = parsePhoneNumberFromString(v);
@@ -53,17 +54,48 @@ export function callsRoutes(deps: CallsRouteDeps): Router {
     });
     res.status(201).json({ id: placed.callId, provider_call_id: placed.providerCallId, status: 'queued' });
   });
-  router.get('/calls', (_req, res) => {
-    res.json({ calls: deps.registry.list().map((s) => s.describe(false)) });
+  router.get('/calls', async (req, res) => {
+    const q = listQuery.parse(req.query);
+    const live = deps.registry.list().map((s) => s.describe(false));
+    const page = await deps.store.history.list({
+      campaignId: q.campaign_id, status: q.status, direction: q.direction, number: q.number,
+      since: q.since, until: q.until, limit: q.limit, cursor: q.cursor,
+    }).catch((err: unknown) => {
+      if (err instanceof CursorError) throw new BridgeError('invalid-request', 'invalid cursor', 400, { field: 'cursor' });
+      throw err;
+    });
+    // `calls`: live calls on this instance (as before); `history`: stored calls, newest first, by cursor.
+    res.json({ calls: live, history: page.calls.map(storedCallJson), next_cursor: page.nextCursor });
   });
   router.get('/calls/:id', async (req, res) => {
     const live = findLive(deps.registry, req.params.id);
     if (live) return void res.json(live.describe(true));
     const stored = (await deps.store.calls.get(req.params.id)) ?? (await deps.store.calls.getByProviderCallId('twilio', req.params.id));
     if (!stored) throw new BridgeError('not-found', `no call ${req.params.id}`, 404);
-    res.json({ ...stored, state: 'ended' });
+    res.json({ ...storedCallJson(stored), state: stored.endedAt === null ? 'unknown' : 'ended' });
   });
   return router;
+}
+
+const time = z.union([
+  z.string().regex(/^\d+$/).transform(Number),
+  z.string().datetime({ offset: true }).transform((v) => Date.parse(v)),
+]);
+const listQuery = z.object({
+  campaign_id: z.string().min(1).optional(),
+  status: z.string().transform((v) => v.split(',') as CallStatus[]).optional(),
+  direction: z.enum(['inbound', 'outbound']).optional(),
+  number: z.string().min(1).optional(),
+  /** ISO 8601 or epoch ms; `since` inclusive, `until` exclusive. */
+  since: time.optional(),
+  until: time.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).optional(),
+});
+
+/** A stored call for the API: the transcript in ElevenLabs' turn shape (`message`, `time_in_call_secs`). */
+function storedCallJson(c: CallRecord): Record<string, unknown> {
+  return { ...c, transcript: c.transcript?.map(toElevenLabsTurn) ?? null };
 }
 
 /** A single broadcast call's message, with its `{{variables}}` from `dynamic_variables`. */
