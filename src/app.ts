@@ -40,6 +40,9 @@ import { TwilioTransfers } from './transfer/twilio-transfers.js';
 import { STREAM_ENDED_PATH, STREAM_PATH, voiceWebhook } from './twilio/voice-webhook.js';
 import { CallPrep } from './call/call-prep.js';
 import { createWebhooks, type Webhooks, type WebhooksDeps } from './webhooks/webhooks.js';
+import { Recordings } from './recording/recordings.js';
+import { recordingRoutes } from './recording/recording-routes.js';
+import { Retention } from './retention/retention.js';
 import { Personalizer } from './personalization/personalizer.js';
 
 /** Work prepared while a call rings waits this long for its stream, then is dropped. */
@@ -89,6 +92,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const callEvents = new CallEvents();
   const callLog = new CallLog(store, log);
   const webhooks = createWebhooks({ config, store, log, metrics, delivery: deps.webhookDelivery });
+  const recordings = new Recordings(config.database.dataDir, log);
+  const retention = config.retentionDays ? new Retention({ store, recordings, days: config.retentionDays, log }) : undefined;
   const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
   const policies = new PolicyResolver(config, tts, log);
@@ -102,7 +107,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const twilioDialer = new TwilioDialer({ config, store, rest, events: callEvents, log, prefetchBroadcast: prefetchFor('ulaw') });
   const transfers = new TwilioTransfers({ config, store, log });
   const sip = config.sip.drachtio
-    ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf, personalizer })
+    ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf, personalizer, recordings })
     : undefined;
   const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
   const dialer: OutboundDialer = sipOutbound
@@ -136,7 +141,10 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
 
   const onEnded = (s: CallSession): void => {
     registry.remove(s.id);
-    void callLog.ended(s).then(() => events.emit('call-ended', s));
+    // The recording is finished first: its link goes into the record and the post-call event.
+    void recordings.finish(s.id)
+      .then((r) => callLog.ended(s, r ? { recording: { file: r.file, durationMs: r.durationMs, bytes: r.bytes } } : {}))
+      .then(() => events.emit('call-ended', s));
   };
   const onBroadcastEnded = (s: BroadcastSession, outcome: BroadcastOutcome): void => {
     if (registry.get(s.id) === s) registry.remove(s.id);
@@ -158,7 +166,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       config, clock, log, metrics,
       hasRoom: () => registry.hasRoom(),
       onCall: (leg, start, legLog) => {
-        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded, personalizer };
+        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded, personalizer, recordings };
         if (start.customParameters.mode === 'broadcast') {
           const broadcast = createTwilioBroadcastSession(leg, start, legLog, { ...deps, tts, registry, onBroadcastEnded });
           registry.add(broadcast);
@@ -184,6 +192,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   api.use(requireApiToken(config.apiToken), express.json({ limit: '1mb' }));
   api.use(callsRoutes({ config, store, registry, dialer }));
   api.use(webhooks.routes);
+  api.use(recordingRoutes({ store, recordings }));
   api.use(liveControlRoutes({
     registry,
     sayAfterStream: (s, message) => afterStream.set(s.leg.providerCallId, sayTwiml(message)),
@@ -226,6 +235,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       });
       sip?.start();
       webhooks.start();
+      retention?.start();
       campaignRouter = campaignRoutes({ service: campaigns.service, log, defaultRegion: config.campaigns.defaultRegion });
       return address;
     },
@@ -234,6 +244,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       await campaigns?.stop();
       tts.close();
       prep.clear();
+      retention?.stop();
       sip?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(graceMs);

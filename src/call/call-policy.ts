@@ -16,6 +16,7 @@ export interface CallPolicy {
   agentFailure: { policy: 'retry' | 'hangup' | 'transfer'; transferTo?: string; fallback: AudioClip; responseTimeoutMs: number };
   answeringMachine: { action: 'hangup' | 'leave-message' | 'connect-agent'; message?: AudioClip };
   transfer: CallPolicySettings['transfer'];
+  recording: 'on' | 'off';
 }
 
 /** What the resolver needs to speak text prompts: the bridge's TTS (cache in front). */
@@ -80,6 +81,7 @@ export class PolicyResolver {
         responseTimeoutMs: s.agentFailure.responseTimeoutSeconds * 1000,
       },
       transfer: s.transfer,
+      recording: s.recording,
       answeringMachine: {
         action: s.answeringMachine.action,
         message: s.answeringMachine.messageAudio ? this.clip(s.answeringMachine.messageAudio) : undefined,

@@ -26,10 +26,11 @@ export class CallLog {
     }
   }
 
-  async ended(s: CallSession): Promise<void> {
+  /** `extra`: more metadata for the record (e.g. the finished recording). */
+  async ended(s: CallSession, extra: Record<string, JsonValue> = {}): Promise<void> {
     try {
       const turns = s.transcript.toJSON().map((t) => ({ role: t.role, text: t.text, at: t.atMs }));
-      const metadata = endMetadata(s);
+      const metadata = { ...endMetadata(s), ...extra };
       // A call back from a failed transfer continues the transcript of its first part.
       const transcript = s.opts.resumed ? [...((await this.store.calls.get(s.id))?.transcript ?? []), ...turns] : turns;
       // A transferred call is finished by the transfer's outcome (connected, or back to an agent).

@@ -67,7 +67,7 @@ export class SipDialer implements OutboundDialer {
     this.emit(callId, req, 'in-progress');
     if (req.broadcast) return this.startBroadcast(callId, req, leg, req.broadcast);
     const session = this.deps.sip.session(leg, req.agentId, {
-      resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides,
+      resumed: false, id: callId, variables: req.dynamicVariables, overrides: req.overrides, policy: req.policy,
       onEnded: (s) => {
         this.deps.onEnded(s);
         this.emit(callId, req, 'completed', s.endReason);

@@ -1,4 +1,5 @@
-import type { BroadcastSettings, Config, TransferRule } from '../../config/index.js';
+import type { BroadcastSettings, Config, PartialCallPolicy, TransferRule } from '../../config/index.js';
+import type { Recordings } from '../recording/recordings.js';
 import { PortAllocator } from '../../sip/media/port-allocator.js';
 import { DrachtioConnection } from '../../sip/signaling/drachtio-connection.js';
 import { serveInbound } from '../../sip/signaling/inbound-call.js';
@@ -38,6 +39,7 @@ export interface SipServiceDeps {
   onEnded: (session: CallSession) => void;
   /** The conversation initiation webhook, started while the INVITE rings. */
   personalizer?: Personalizer;
+  recordings?: Recordings;
   /** Tests: a stand-in for drachtio's Srf (signaling boundary only). */
   srf?: SrfLike;
 }
@@ -104,6 +106,7 @@ export class SipService {
   session(leg: SipCallLeg, agentId: string, o: {
     resumed: boolean; contextUpdate?: string; transferStatus?: string; id?: string;
     variables?: Record<string, string | number | boolean>; overrides?: Record<string, unknown>; onEnded?: (s: CallSession) => void;
+    policy?: PartialCallPolicy;
   }): CallSession {
     const { config, log: rootLog } = this.deps;
     const log = rootLog.child({ callId: leg.providerCallId, leg: 'sip' });
@@ -114,9 +117,13 @@ export class SipService {
       ...o.variables,
       caller_id: from, called_number: to, sip_call_id: leg.providerCallId, ...(o.transferStatus ? { transfer_status: o.transferStatus } : {}),
     };
+    const id = o.id ?? leg.providerCallId;
+    const policy = this.deps.policies.resolve(agentId, o.policy);
+    // A call back from a failed transfer keeps its first recording (finished when that part ended).
+    const recorded = policy.recording === 'on' && !o.resumed && this.deps.recordings ? this.deps.recordings.record(id, leg) : leg;
     return new CallSession({
-      id: o.id ?? leg.providerCallId, direction: leg.dialog.direction, from, to, agentId, leg, log,
-      metrics: this.deps.metrics, policy: this.deps.policies.resolve(agentId), onEnded: o.onEnded ?? this.deps.onEnded,
+      id, direction: leg.dialog.direction, from, to, agentId, leg: recorded, log,
+      metrics: this.deps.metrics, policy, onEnded: o.onEnded ?? this.deps.onEnded,
       resumed: o.resumed, initialContextUpdate: o.contextUpdate,
       createSpeechDetector: () => createCallerSpeechDetector(),
       connectAgent: agentConnector(config, log)(agentId, () => (init ??= this.initData(leg, agentId, o.resumed || o.id !== undefined, { dynamicVariables, overrides: o.overrides }))),

@@ -35,6 +35,8 @@ export interface CallRecord {
   campaignId: string | null;
   recipientId: number | null;
   metadata: Record<string, JsonValue> | null;
+  /** When retention deleted the transcript and recording. */
+  purgedAt: number | null;
 }
 
 export interface NewCall {
@@ -242,5 +244,6 @@ export function toCallRecord(row: CallRow): CallRecord {
     campaignId: row.campaign_id,
     recipientId: row.recipient_id,
     metadata: fromJson<Record<string, JsonValue>>(row.metadata),
+    purgedAt: row.purged_at ?? null,
   };
 }

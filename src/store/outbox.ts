@@ -120,6 +120,12 @@ export class WebhookOutbox {
     return Number(r.numUpdatedRows);
   }
 
+  /** Retention: delivered or failed events created before `cutoff` (their bodies hold transcripts). */
+  async deleteSettledBefore(cutoff: number): Promise<number> {
+    const r = await this.db.deleteFrom('webhook_outbox').where('status', 'in', ['delivered', 'failed']).where('created_at', '<', cutoff).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async get(eventId: string): Promise<OutboxEvent | undefined> {
     const row = await this.db.selectFrom('webhook_outbox').selectAll().where('event_id', '=', eventId).executeTakeFirst();
     return row && toEvent(row);

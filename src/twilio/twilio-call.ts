@@ -13,6 +13,7 @@ import type { TwilioTransfers } from '../transfer/twilio-transfers.js';
 import type { AfterStreamActions } from './after-stream.js';
 import { STREAM_TOKEN_PARAM } from './stream-token.js';
 import type { Personalizer } from '../personalization/personalizer.js';
+import type { Recordings } from '../recording/recordings.js';
 import type { ConversationInit } from '../agent/elevenlabs-protocol.js';
 
 /**
@@ -40,6 +41,7 @@ export interface TwilioCallDeps {
   afterStream: AfterStreamActions;
   onEnded: (session: CallSession) => void;
   personalizer?: Personalizer;
+  recordings?: Recordings;
 }
 
 /** Builds the session for a Twilio stream: inbound (id = CallSid) or outbound (id = our call id). */
@@ -59,16 +61,20 @@ export function createTwilioCallSession(leg: TwilioLeg, start: StreamStart, log:
     const request = { caller_id: p.from ?? '', agent_id: agentId, called_number: p.to ?? '', call_sid: start.callSid };
     return deps.personalizer.initFor(start.callSid, request, defaults);
   };
+  const id = p.callId || start.callSid;
+  const policy = deps.policies.resolve(agentId, parseJson<PartialCallPolicy>(p.policy));
+  // A call back from a failed transfer keeps its first recording (finished when that part ended).
+  const recorded = policy.recording === 'on' && !p.resume && deps.recordings ? deps.recordings.record(id, leg) : leg;
   return new CallSession({
-    id: p.callId || start.callSid,
+    id,
     direction: outbound ? 'outbound' : 'inbound',
     from: p.from ?? '',
     to: p.to ?? '',
     agentId,
-    leg,
+    leg: recorded,
     log,
     metrics: deps.metrics,
-    policy: deps.policies.resolve(agentId, parseJson<PartialCallPolicy>(p.policy)),
+    policy,
     onEnded: deps.onEnded,
     resumed: Boolean(p.resume),
     initialContextUpdate: p.transferOutcome

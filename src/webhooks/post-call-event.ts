@@ -19,7 +19,7 @@ export interface EventContext {
 export interface CallEndMetadata {
   conversationId?: string;
   clientData?: { dynamicVariables?: Record<string, JsonValue>; overrides?: Record<string, JsonValue> };
-  recording?: { path: string; durationMs?: number };
+  recording?: { file: string; durationMs?: number; bytes?: number };
 }
 
 /**
