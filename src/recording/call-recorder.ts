@@ -6,6 +6,7 @@ import { StereoTimeline } from './stereo-timeline.js';
 
 const SAMPLE_RATE = 8000;
 const HEADER_BYTES = 44;
+const FLUSH_MS = 250;
 
 export interface RecordingResult {
   path: string;
@@ -23,22 +24,30 @@ export class CallRecorder {
   private readonly timeline: StereoTimeline;
   private closed: Promise<RecordingResult> | undefined;
   private failed: Error | undefined;
+  private isPaused = false;
+  private readonly flusher: NodeJS.Timeout;
 
   constructor(readonly path: string, law: G711Law) {
-    this.timeline = new StereoTimeline(law);
+    const t0 = performance.now();
+    this.timeline = new StereoTimeline(law, () => performance.now() - t0);
     this.out = createWriteStream(path);
     this.out.on('error', (err) => (this.failed = err));
     this.out.write(Buffer.from(encodeWav({ sampleRate: SAMPLE_RATE, encoding: 'pcm16', channels: 2, data: new Uint8Array(0) })));
+    // Keeps the file growing (and memory flat) when the caller sends no frames for a while.
+    this.flusher = setInterval(() => this.write(this.timeline.flush()), FLUSH_MS);
+    this.flusher.unref();
   }
 
   get paused(): boolean {
     return this.isPaused;
   }
-  private isPaused = false;
 
   caller(frame: Uint8Array): void {
-    if (this.closed || this.failed) return;
-    this.out.write(this.timeline.tick(frame));
+    this.write(this.timeline.tick(frame));
+  }
+
+  private write(bytes: Buffer): void {
+    if (bytes.length && !this.closed && !this.failed) this.out.write(bytes);
   }
 
   heard(frame: Uint8Array): void {
@@ -59,12 +68,17 @@ export class CallRecorder {
     this.timeline.setPaused(false);
   }
 
+  /** Position on the recording's timeline (what has been written so far). */
   get durationMs(): number {
-    return Math.round((this.timeline.samples * 1000) / SAMPLE_RATE);
+    return Math.round((this.timeline.emitted * 1000) / SAMPLE_RATE);
   }
 
   /** Finishes the file; idempotent. */
   close(): Promise<RecordingResult> {
+    if (!this.closed) {
+      clearInterval(this.flusher);
+      this.write(this.timeline.finish());
+    }
     this.closed ??= this.finish();
     return this.closed;
   }
@@ -72,7 +86,7 @@ export class CallRecorder {
   private async finish(): Promise<RecordingResult> {
     await new Promise<void>((resolve) => this.out.end(() => resolve()));
     if (this.failed) throw this.failed;
-    const dataBytes = this.timeline.samples * 4;
+    const dataBytes = this.timeline.emitted * 4;
     const file = await open(this.path, 'r+');
     try {
       const sizes = Buffer.alloc(4);

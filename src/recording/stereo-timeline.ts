@@ -1,86 +1,164 @@
 import { g711Decoder, type G711Law } from '../../media/g711.js';
 
-/** Agent audio waiting to be played beyond this (2 min at 20 ms) is dropped oldest first. */
-const MAX_QUEUED_FRAMES = 6000;
+const RATE_PER_MS = 8;
+/** Agent audio scheduled further ahead than this (2 min) is dropped, oldest first. */
+const MAX_SEGMENTS = 6000;
+/** Caller frames this late are given up for silence (a leg with silence suppression still advances). */
+const CALLER_GRACE_MS = 2000;
+/** Caller frames that set the timeline's origin (the first second). */
+const ORIGIN_WINDOW_SAMPLES = 8000;
+
+interface Segment {
+  start: number;
+  samples: Int16Array;
+}
 
 /**
- * The two sides of a call on one timeline, as 8 kHz stereo PCM16: the
- * caller on the left, what the caller heard on the right. The phone's
- * frames are the clock (they arrive in real time, 20 ms apart, and the
- * provider plays our audio on that same clock): each caller frame plays out
- * as many samples of queued agent audio, or silence when none is queued.
- * `clear()` (barge-in) drops what was queued but not yet played, exactly as
- * the provider does, so the right channel is cut where the caller cut in.
- * Pure: no I/O; the recorder writes what `tick` returns.
+ * The two sides of a call on one timeline (samples at 8 kHz since the
+ * recording began), as interleaved stereo PCM16: the caller on the left,
+ * what the caller heard on the right.
+ *
+ * Right: the provider's playout model (Twilio Media Streams §2.2-2.3, our
+ * RTP pacer likewise): audio plays in order at real-time rate from when it
+ * is queued, and `clear()` (barge-in) drops what had not played yet, so the
+ * channel is cut where the caller cut in. Left: caller frames in order; when
+ * they stop for longer than a grace period (silence suppression, hold) the
+ * gap is silence and later frames continue at the current time.
+ *
+ * Samples are emitted once both channels are final up to a point. Pure: the
+ * clock is injected, the caller writes the bytes.
  */
 export class StereoTimeline {
   private readonly decode: (src: Uint8Array, dst: Int16Array, count?: number) => void;
-  private readonly queue: Uint8Array[] = [];
-  private offset = 0;
-  private left = new Int16Array(160);
-  private right = new Int16Array(160);
+  private readonly caller: Int16Array[] = [];
+  private callerOffset = 0;
+  /** Position of the next caller sample to arrive. */
+  private callerPos = 0;
+  private readonly heard: Segment[] = [];
+  private heardEnd = 0;
   private paused = false;
-  /** Samples per channel produced so far. */
-  samples = 0;
-  droppedFrames = 0;
+  /** Samples per channel emitted so far. */
+  emitted = 0;
 
-  constructor(law: G711Law) {
+  constructor(law: G711Law, private readonly nowMs: () => number) {
     this.decode = g711Decoder(law);
   }
 
-  /** Agent (or bridge prompt) audio queued for the caller. */
+  /**
+   * When caller frame 0 was sent, on `nowMs`'s clock: the earliest origin any
+   * caller frame implies (arrival minus position). Frames that waited (buffered
+   * before the call existed, network bursts) imply later origins and are ignored.
+   */
+  private originMs = 0;
+
+  private nowSample(): number {
+    return Math.floor((this.nowMs() - this.originMs) * RATE_PER_MS);
+  }
+
+  /** Audio queued for the caller (agent or bridge prompt). */
   queued(frame: Uint8Array): void {
-    this.queue.push(frame);
-    if (this.queue.length > MAX_QUEUED_FRAMES) {
-      this.queue.shift();
-      this.offset = 0;
-      this.droppedFrames++;
-    }
+    const samples = new Int16Array(frame.length);
+    this.decode(frame, samples, frame.length);
+    const start = Math.max(this.nowSample(), this.heardEnd, this.emitted);
+    this.heard.push({ start, samples });
+    this.heardEnd = start + samples.length;
+    if (this.heard.length > MAX_SEGMENTS) this.heard.shift();
   }
 
-  /** Barge-in: what was not played yet will never be heard. */
+  /** Barge-in: what was not played by now will never be heard. */
   clear(): void {
-    this.queue.length = 0;
-    this.offset = 0;
+    const now = Math.max(this.nowSample(), this.emitted);
+    while (this.heard.length && this.heard[this.heard.length - 1]!.start >= now) this.heard.pop();
+    const last = this.heard[this.heard.length - 1];
+    if (last && last.start + last.samples.length > now) last.samples = last.samples.subarray(0, now - last.start);
+    this.heardEnd = Math.min(this.heardEnd, now);
   }
 
-  /** While paused both channels are silent, but the timeline (and playout) goes on. */
+  /** Samples emitted while paused are silent on both channels; the timeline keeps its length. */
   setPaused(paused: boolean): void {
     this.paused = paused;
   }
 
-  /** One caller frame: returns the interleaved stereo bytes (little-endian PCM16) for its duration. */
-  tick(callerFrame: Uint8Array): Buffer {
-    const n = callerFrame.length;
-    if (this.left.length < n) {
-      this.left = new Int16Array(n);
-      this.right = new Int16Array(n);
+  /** One caller frame; returns the stereo bytes now final (possibly none). */
+  tick(frame: Uint8Array): Buffer {
+    // Estimated from the first second only: later gaps and bursts must not move the timeline.
+    if (this.callerPos < ORIGIN_WINDOW_SAMPLES) this.originMs = Math.min(this.originMs, this.nowMs() - this.callerPos / RATE_PER_MS);
+    const samples = new Int16Array(frame.length);
+    this.decode(frame, samples, frame.length);
+    this.caller.push(samples);
+    this.callerPos += samples.length;
+    return this.emit(Math.min(this.callerPos, this.nowSample()));
+  }
+
+  /** Periodic: emits what is final even without caller frames. */
+  flush(): Buffer {
+    return this.emit(this.nowSample() - CALLER_GRACE_MS * RATE_PER_MS);
+  }
+
+  /** The call ended: everything the caller sent; heard audio beyond that was never played. */
+  finish(): Buffer {
+    return this.emit(Math.max(this.callerPos, Math.min(this.nowSample(), this.heardEnd)));
+  }
+
+  private emit(upTo: number): Buffer {
+    const n = upTo - this.emitted;
+    if (n <= 0) return Buffer.alloc(0);
+    const out = Buffer.alloc(n * 4);
+    if (!this.paused) {
+      this.fillCaller(out, n);
+      this.fillHeard(out, n);
+    } else {
+      this.skipCaller(n);
+      this.skipHeard(upTo);
     }
-    this.decode(callerFrame, this.left, n);
-    const heard = this.playOut(n);
-    this.samples += n;
-    const out = Buffer.allocUnsafe(n * 4);
-    for (let i = 0; i < n; i++) {
-      out.writeInt16LE(this.paused ? 0 : this.left[i]!, i * 4);
-      out.writeInt16LE(this.paused || i >= heard ? 0 : this.right[i]!, i * 4 + 2);
-    }
+    this.emitted = upTo;
+    // Caller frames missing up to here are silence; later ones continue from now on.
+    if (this.callerPos < upTo) this.callerPos = upTo;
     return out;
   }
 
-  /** Takes up to `n` samples of queued audio into `right`; returns how many there were. */
-  private playOut(n: number): number {
-    let filled = 0;
-    while (filled < n && this.queue.length > 0) {
-      const frame = this.queue[0]!;
-      const take = Math.min(n - filled, frame.length - this.offset);
-      this.decode(frame.subarray(this.offset, this.offset + take), this.right.subarray(filled), take);
-      filled += take;
-      this.offset += take;
-      if (this.offset >= frame.length) {
-        this.queue.shift();
-        this.offset = 0;
-      }
+  private fillCaller(out: Buffer, n: number): void {
+    let i = 0;
+    const available = Math.min(n, this.callerPos - this.emitted);
+    while (i < available && this.caller.length) {
+      const chunk = this.caller[0]!;
+      const take = Math.min(available - i, chunk.length - this.callerOffset);
+      for (let k = 0; k < take; k++) out.writeInt16LE(chunk[this.callerOffset + k]!, (i + k) * 4);
+      i += take;
+      this.advanceCaller(take);
     }
-    return filled;
+  }
+
+  private skipCaller(n: number): void {
+    let left = Math.min(n, this.callerPos - this.emitted);
+    while (left > 0 && this.caller.length) {
+      const take = Math.min(left, this.caller[0]!.length - this.callerOffset);
+      this.advanceCaller(take);
+      left -= take;
+    }
+  }
+
+  private advanceCaller(k: number): void {
+    this.callerOffset += k;
+    if (this.callerOffset >= this.caller[0]!.length) {
+      this.caller.shift();
+      this.callerOffset = 0;
+    }
+  }
+
+  private fillHeard(out: Buffer, n: number): void {
+    const from = this.emitted;
+    const to = from + n;
+    for (const seg of this.heard) {
+      if (seg.start >= to) break;
+      const a = Math.max(from, seg.start);
+      const b = Math.min(to, seg.start + seg.samples.length);
+      for (let p = a; p < b; p++) out.writeInt16LE(seg.samples[p - seg.start]!, (p - from) * 4 + 2);
+    }
+    this.skipHeard(to);
+  }
+
+  private skipHeard(upTo: number): void {
+    while (this.heard.length && this.heard[0]!.start + this.heard[0]!.samples.length <= upTo) this.heard.shift();
   }
 }
