@@ -84,10 +84,13 @@ export function fileName(callId: string): string {
  * (Twilio, SIP) passes through untouched.
  */
 function tappedLeg(leg: CallLeg, recorder: CallRecorder): CallLeg {
+  // A leg that paces its own audio (Twilio: up to PLAYOUT_LEAD_MS ahead) reports frames as they go on the wire.
+  const onWire = typeof leg.setWireTap === 'function';
+  if (onWire) leg.setWireTap!({ sent: (frame) => recorder.heard(frame), cleared: () => recorder.cleared() });
   return new Proxy(leg, {
     get(target, prop) {
-      if (prop === 'sendAudio') return (frame: Uint8Array) => { recorder.heard(frame); target.sendAudio(frame); };
-      if (prop === 'clear') return () => { recorder.cleared(); target.clear(); };
+      if (prop === 'sendAudio' && !onWire) return (frame: Uint8Array) => { recorder.heard(frame); target.sendAudio(frame); };
+      if (prop === 'clear' && !onWire) return () => { recorder.cleared(); target.clear(); };
       if (prop === 'attach') return (handler: CallLegHandler) => target.attach(tappedHandler(handler, recorder));
       const value: unknown = Reflect.get(target, prop, target);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

@@ -45,9 +45,10 @@ export class StereoTimeline {
   }
 
   /**
-   * When caller frame 0 was sent, on `nowMs`'s clock: the earliest origin any
-   * caller frame implies (arrival minus position). Frames that waited (buffered
-   * before the call existed, network bursts) imply later origins and are ignored.
+   * When caller frame 0 was sent, on `nowMs`'s clock: the earliest origin
+   * the first second of caller frames implies (arrival minus position). The
+   * provider starts sending before the call object exists (those frames
+   * arrive in a burst); late frames imply later origins and are ignored.
    */
   private originMs = 0;
 
@@ -55,7 +56,7 @@ export class StereoTimeline {
     return Math.floor((this.nowMs() - this.originMs) * RATE_PER_MS);
   }
 
-  /** Audio queued for the caller (agent or bridge prompt). */
+  /** Audio sent to the caller (agent or bridge prompt), as the leg puts it on the wire (or queues it). */
   queued(frame: Uint8Array): void {
     const samples = new Int16Array(frame.length);
     this.decode(frame, samples, frame.length);
@@ -81,7 +82,6 @@ export class StereoTimeline {
 
   /** One caller frame; returns the stereo bytes now final (possibly none). */
   tick(frame: Uint8Array): Buffer {
-    // Estimated from the first second only: later gaps and bursts must not move the timeline.
     if (this.callerPos < ORIGIN_WINDOW_SAMPLES) this.originMs = Math.min(this.originMs, this.nowMs() - this.callerPos / RATE_PER_MS);
     const samples = new Int16Array(frame.length);
     this.decode(frame, samples, frame.length);
