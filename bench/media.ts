@@ -1,11 +1,12 @@
 /**
- * Micro-benchmark of the media hot path on 20 ms frames: G.711 encode/decode
+ * Micro-benchmark of the media hot path on 20 ms frames: G.711 and G.722 encode/decode
  * and every resampler direction the bridge uses. Prints the median µs/frame
  * over many timed batches (after warm-up, so the JIT has settled).
  *
  *   npx tsx bench/media.ts
  */
 import { mulawToPcm, pcmToMulaw, alawToPcm, pcmToAlaw } from '../media/g711.js';
+import { G722Decoder, G722Encoder } from '../media/g722.js';
 import { Resampler } from '../media/resampler.js';
 
 const BATCHES = 41;
@@ -67,8 +68,20 @@ function benchG711(): Array<[string, number]> {
   ];
 }
 
+function benchG722(): Array<[string, number]> {
+  const pcm = testSignal(16000, 320);
+  const codes = new Uint8Array(160);
+  const back = new Int16Array(320);
+  const enc = new G722Encoder();
+  const dec = new G722Decoder();
+  return [
+    ['G722 encode (320)', timePerFrame(() => enc.encode(pcm, codes))],
+    ['G722 decode (160)', timePerFrame(() => dec.decode(codes, back))],
+  ];
+}
+
 function main(): void {
-  const rows: Array<[string, number]> = benchG711();
+  const rows: Array<[string, number]> = [...benchG711(), ...benchG722()];
   for (const rate of [16000, 22050, 24000, 44100, 48000]) {
     rows.push([`resample(8000->${rate})`, benchResampler(8000, rate)]);
     rows.push([`resample(${rate}->8000)`, benchResampler(rate, 8000)]);
