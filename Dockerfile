@@ -16,9 +16,13 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=8080 DATA_DIR=/app/data
 WORKDIR /app
+# espeak-ng: the default offline TTS engine (broadcast messages, spoken prompts).
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The dashboard's static files (/ui); its three browser modules come from node_modules.
+COPY ui ./ui
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8080

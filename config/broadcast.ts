@@ -25,9 +25,12 @@ export const broadcastMenuSchema = z.object({
  * A broadcast: a message spoken to the person called, with `{{variables}}`
  * from the recipient's row, an optional voicemail variant and menu.
  */
+/** Spoken text: blank (whitespace-only) text would place a call that says nothing. */
+const spoken = z.string().trim().min(1, 'must not be blank').max(4000);
+
 export const broadcastSchema = z.object({
-  message: z.string().min(1).max(4000),
-  voicemail_message: z.string().min(1).max(4000).optional(),
+  message: spoken,
+  voicemail_message: spoken.optional(),
   repeat: z.number().int().min(1).max(5).default(1),
   voice_id: z.string().min(1).optional(),
   menu: broadcastMenuSchema.optional(),

@@ -1,6 +1,7 @@
 import { randomBytes, createHmac } from 'node:crypto';
 import { hostname } from 'node:os';
 import { loadAgentsFile, type AgentsFile, type CallPolicySettings } from './call-policy.js';
+import { describeIssue } from './problems.js';
 import { envSchema, type Env } from './schema.js';
 import { sipConfig, sipProblems, type SipConfig } from './sip.js';
 import { ttsConfig, ttsProblems, type TtsConfig } from './tts.js';
@@ -28,6 +29,8 @@ export interface Config {
   database: { url?: string; dataDir: string };
   /** Bearer token for the HTTP API; the API refuses every request without one. */
   apiToken?: string;
+  /** Dashboard sign-in sessions: idle lifetime. */
+  ui: { sessionTtlSeconds: number };
   limits: { maxConcurrentCalls: number; maxStreamMessageBytes: number; startTimeoutMs: number };
   media: { playoutLeadMs: number };
   /** Call behaviour for every agent unless AGENTS_FILE overrides it. */
@@ -67,9 +70,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+    // One line per variable: a value failing two checks (e.g. URL and scheme) is reported once.
+    const first = parsed.error.issues.filter((i, n, all) => all.findIndex((j) => j.path.join('.') === i.path.join('.')) === n);
+    throw new ConfigError(first.map((i) => describeIssue(i, cleaned)));
   }
-  const crossProblems = [...ttsProblems(parsed.data), ...sipProblems(parsed.data)];
+  const crossProblems = [...ttsProblems(parsed.data), ...sipProblems(parsed.data), ...agentFailureProblems(parsed.data)];
   if (crossProblems.length) throw new ConfigError(crossProblems);
   try {
     const agents: AgentsFile = parsed.data.AGENTS_FILE ? loadAgentsFile(parsed.data.AGENTS_FILE) : { defaults: {}, agents: {} };
@@ -77,6 +82,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   } catch (err) {
     throw new ConfigError([(err as Error).message]);
   }
+}
+
+/** `transfer` needs somewhere to transfer to; without it the policy would silently act as `hangup`. */
+function agentFailureProblems(e: Env): string[] {
+  return e.AGENT_FAILURE_POLICY === 'transfer' && !e.AGENT_FAILURE_TRANSFER_TO
+    ? ['AGENT_FAILURE_POLICY="transfer": expected AGENT_FAILURE_TRANSFER_TO to be set too (a transfer rule\'s number or label)']
+    : [];
 }
 
 function callPolicy(e: Env): CallPolicySettings {
@@ -122,6 +134,7 @@ function toConfig(e: Env): Omit<Config, 'agents' | 'sip'> {
     logLevel: e.LOG_LEVEL,
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
     apiToken: e.API_TOKEN,
+    ui: { sessionTtlSeconds: e.UI_SESSION_TTL_SECONDS },
     twilio: {
       fromNumber: e.TWILIO_FROM_NUMBER,
       accountSid: e.TWILIO_ACCOUNT_SID,

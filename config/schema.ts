@@ -57,6 +57,7 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('data'),
   DATABASE_URL: z.string().min(1).optional(),
   API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  UI_SESSION_TTL_SECONDS: positiveInt.max(7 * 24 * 3600).default(8 * 3600),
   TWILIO_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number').optional(),
 
   MAX_CONCURRENT_CALLS: positiveInt.default(200),

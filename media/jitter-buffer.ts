@@ -18,9 +18,22 @@
  *
  * Concealment (a simple form of ITU-T G.711 Appendix I's idea): the first
  * missing frame repeats the last good frame at −6 dB, further ones are silence.
+ *
+ * Adaptive mode (`adaptive: true`): the cushion is a target that follows the
+ * link (policy in jitter-adaptation.ts). It starts at `delayFrames` (0 = a
+ * frame plays at the first tick after it arrives). The delay grows at once
+ * when audio comes late: a buffer that runs dry waits (conceals without
+ * advancing) up to HOLD_FRAMES for the missing frame instead of restarting;
+ * a late packet whose slot was just concealed is taken back and played next
+ * (the concealment becomes the insertion); any other late packet inserts as
+ * many concealed frames as it was late. It shrinks slowly, by dropping one
+ * frame when a whole window of pops had spare audio.
  */
-import { g711Decoder, g711Encoder, g711Silence, type G711Law } from './g711.js';
-import { seqDelta, tsDelta } from './rtp-packet.js';
+import { FrameConcealer } from './frame-concealer.js';
+import type { G711Law } from './g711.js';
+import { JitterAdaptation } from './jitter-adaptation.js';
+import { SeqTracker } from './jitter-seq.js';
+import { tsDelta } from './rtp-packet.js';
 
 export interface JitterBufferOptions {
   law: G711Law;
@@ -30,6 +43,8 @@ export interface JitterBufferOptions {
   maxDelayFrames?: number;
   /** Samples per frame (default 160 = 20 ms at 8 kHz). */
   frameSamples?: number;
+  /** Follow the link's jitter (see above); `delayFrames` is then the minimum and the start. */
+  adaptive?: boolean;
 }
 
 export type PushResult = 'ok' | 'duplicate' | 'late' | 'reset';
@@ -51,11 +66,19 @@ export interface JitterBufferStats {
   /** Frames skipped to keep the delay bound. */
   overflowDropped: number;
   resets: number;
+  /** Adaptive: late packets still played (their concealed slot became an insertion). */
+  recovered: number;
+  /** Adaptive: frames dropped to shrink the delay. */
+  shrunk: number;
+  /** Adaptive: current cushion target in frames, and the RFC 3550 jitter estimate in ms. */
+  targetFrames: number;
+  jitterMs: number;
 }
 
-const SEQ_WINDOW = 512;
 const LATE_RUN_RESET = 10; // this many late packets in a row: the peer's timestamps jumped back
 const RING_FRAMES = 64;
+const EXCESS_POPS = 25; // adaptive: 500 ms of audio queued > 2 frames over the target before catching up
+const HOLD_FRAMES = 3; // adaptive: wait this long for a missing frame before treating the silence as a pause
 
 export class JitterBuffer {
   private readonly frame: number;
@@ -64,25 +87,24 @@ export class JitterBuffer {
   private readonly ringMask: number;
   private readonly ring: Uint8Array;
   private readonly filled: Uint8Array;
-  private readonly seen = new Int32Array(SEQ_WINDOW).fill(-1);
-  private readonly last: Uint8Array;
-  private readonly pcm: Int16Array;
+  private readonly seqs = new SeqTracker();
+  private readonly concealer: FrameConcealer;
   private readonly silence: number;
-  private readonly decode: ReturnType<typeof g711Decoder>;
-  private readonly encode: ReturnType<typeof g711Encoder>;
   private started = false;
   /** Playout has begun: from now on every tick yields a frame. */
   private played = false;
   private priming = 0;
   private playoutTs = 0;
   private newestEndTs = 0;
-  private haveLast = false;
-  private concealRun = 0;
   private lateRun = 0;
-  private extBaseSeq = 0;
-  private extMaxSeq = 0;
-  private uniqueReceived = 0;
-  private readonly counters = { received: 0, duplicate: 0, late: 0, concealed: 0, overflowDropped: 0, resets: 0 };
+  private readonly adapt: JitterAdaptation | undefined;
+  /** Adaptive: ticks waited at an empty buffer, concealed frames to insert, mid-stream concealed frames in a row. */
+  private holdRun = 0;
+  private stretch = 0;
+  private midConcealRun = 0;
+  private excessRun = 0;
+  private lastPushTs = 0;
+  private readonly counters = { received: 0, duplicate: 0, late: 0, concealed: 0, overflowDropped: 0, resets: 0, recovered: 0, shrunk: 0 };
 
   constructor(opts: JitterBufferOptions) {
     this.frame = opts.frameSamples ?? 160;
@@ -96,17 +118,15 @@ export class JitterBuffer {
     this.ringMask = size - 1;
     this.ring = new Uint8Array(size);
     this.filled = new Uint8Array(size);
-    this.last = new Uint8Array(this.frame);
-    this.pcm = new Int16Array(this.frame);
-    this.silence = g711Silence(opts.law);
-    this.decode = g711Decoder(opts.law);
-    this.encode = g711Encoder(opts.law);
+    this.concealer = new FrameConcealer(opts.law, this.frame);
+    this.silence = this.concealer.silence;
+    if (opts.adaptive) this.adapt = new JitterAdaptation(this.delayFrames, maxFrames - 1, (this.frame * 1000) / 8000);
   }
 
   get stats(): JitterBufferStats {
-    const expected = this.extMaxSeq - this.extBaseSeq + 1;
-    const lost = this.uniqueReceived === 0 ? 0 : Math.max(0, expected - this.uniqueReceived);
-    return { ...this.counters, lost };
+    const lost = this.seqs.lost;
+    const targetFrames = this.adapt?.target ?? this.delayFrames;
+    return { ...this.counters, lost, targetFrames, jitterMs: this.adapt?.jitterMs ?? 0 };
   }
 
   /** Frames buffered ahead of playout (by the newest packet's end). */
@@ -118,9 +138,9 @@ export class JitterBuffer {
   reset(): void {
     this.started = false;
     this.filled.fill(0);
-    this.seen.fill(-1);
-    this.uniqueReceived = 0;
+    this.seqs.reset();
     this.lateRun = 0;
+    this.adapt?.resetArrivals();
   }
 
   /**
@@ -128,14 +148,21 @@ export class JitterBuffer {
    * its sequence number is not a loss.
    */
   noteOtherPacket(seq: number): void {
-    if (this.uniqueReceived > 0 && this.seen[seq & (SEQ_WINDOW - 1)] !== seq) this.noteSeq(seq);
+    if (this.seqs.unique > 0 && !this.seqs.has(seq)) this.seqs.note(seq);
   }
 
-  /** Offer one packet's G.711 payload (copied; `payload` may be reused by the caller). */
-  push(seq: number, timestamp: number, payload: Uint8Array): PushResult {
-    if (this.seen[seq & (SEQ_WINDOW - 1)] === seq) {
+  /**
+   * Offer one packet's G.711 payload (copied; `payload` may be reused by the
+   * caller). `arrivalMs` feeds the adaptive mode's jitter estimate.
+   */
+  push(seq: number, timestamp: number, payload: Uint8Array, arrivalMs?: number): PushResult {
+    if (this.seqs.has(seq)) {
       this.counters.duplicate++;
       return 'duplicate';
+    }
+    if (this.adapt && arrivalMs !== undefined) {
+      this.adapt.onArrival(arrivalMs, this.seqs.unique === 0 ? 0 : tsDelta(timestamp, this.lastPushTs) / 8);
+      this.lastPushTs = timestamp;
     }
     if (!this.started) return this.startAt(seq, timestamp, payload);
     const d = tsDelta(timestamp, this.playoutTs);
@@ -157,45 +184,78 @@ export class JitterBuffer {
       this.priming--;
       return this.played ? this.pause(out) : 'idle';
     }
-    if (tsDelta(this.newestEndTs, this.playoutTs) <= 0) return this.underrun(out);
+    if (this.stretch > 0) {
+      this.stretch--;
+      return this.concealMidStream(out);
+    }
+    if (tsDelta(this.newestEndTs, this.playoutTs) <= 0) return this.adapt && this.holdRun < HOLD_FRAMES ? this.hold(out) : this.underrun(out);
+    if (this.adapt) this.trimDelay();
     const got = this.take(out);
     this.played = true;
     this.playoutTs = (this.playoutTs + this.frame) >>> 0;
-    if (got === this.frame) {
-      this.last.set(out);
-      this.haveLast = true;
-      this.concealRun = 0;
-      return 'audio';
+    if (got === 0) {
+      this.midConcealRun++;
+      return this.concealMidStream(out);
     }
-    if (got > 0) return 'audio'; // partial frame: gaps already filled with silence
-    this.counters.concealed++;
-    this.conceal(out);
-    return 'concealed';
+    this.midConcealRun = 0;
+    if (this.holdRun > 0) {
+      this.adapt!.grew(this.holdRun); // waited for this audio: the delay is that much longer now
+      this.holdRun = 0;
+    }
+    if (got === this.frame) {
+      this.concealer.played(out);
+    }
+    return 'audio'; // a partial frame has its gaps filled with silence
   }
 
   private startAt(seq: number, timestamp: number, payload: Uint8Array): PushResult {
-    const restart = this.started || this.uniqueReceived > 0;
+    const restart = this.started || this.seqs.unique > 0;
     if (restart) this.counters.resets++;
     this.filled.fill(0);
     this.started = true;
-    this.priming = this.delayFrames;
+    this.priming = this.adapt?.target ?? this.delayFrames;
+    this.holdRun = this.stretch = this.midConcealRun = 0;
     this.playoutTs = timestamp;
     this.newestEndTs = timestamp;
-    if (this.uniqueReceived === 0) this.extBaseSeq = this.extMaxSeq = seq;
+    this.seqs.start(seq);
     this.accept(seq, timestamp, payload);
     return restart ? 'reset' : 'ok';
   }
 
   private onLate(seq: number, timestamp: number, payload: Uint8Array): PushResult {
     this.counters.late++;
-    this.noteSeq(seq);
-    if (++this.lateRun >= LATE_RUN_RESET) return this.startAt(seq, timestamp, payload);
+    if (++this.lateRun >= LATE_RUN_RESET) {
+      this.seqs.note(seq);
+      return this.startAt(seq, timestamp, payload);
+    }
+    if (this.adapt) return this.adaptToLate(seq, timestamp, payload);
+    this.seqs.note(seq);
+    return 'late';
+  }
+
+  /** Adaptive: grow the delay by as much as the packet was late. */
+  private adaptToLate(seq: number, timestamp: number, payload: Uint8Array): PushResult {
+    const lateSamples = tsDelta(this.playoutTs, timestamp);
+    const frames = Math.ceil(lateSamples / this.frame);
+    if (lateSamples % this.frame === 0 && frames <= this.midConcealRun && frames <= this.adapt!.headroom()) {
+      // Its slot (and any after it) was concealed, nothing newer played yet: play it next.
+      this.playoutTs = timestamp;
+      this.midConcealRun -= frames;
+      this.accept(seq, timestamp, payload);
+      this.counters.recovered++;
+      this.adapt!.grew(frames);
+      return 'ok';
+    }
+    this.seqs.note(seq);
+    const grow = Math.min(frames, this.adapt!.headroom());
+    this.stretch += grow;
+    this.adapt!.grew(grow);
     return 'late';
   }
 
   private accept(seq: number, timestamp: number, payload: Uint8Array): void {
     this.counters.received++;
-    this.noteSeq(seq);
+    this.seqs.note(seq);
     const mask = this.ringMask;
     const start = timestamp & mask;
     const n = Math.min(payload.length, mask + 1);
@@ -208,15 +268,6 @@ export class JitterBuffer {
     }
     const end = (timestamp + n) >>> 0;
     if (tsDelta(end, this.newestEndTs) > 0) this.newestEndTs = end;
-  }
-
-  /** A.1-style extended sequence tracking for the loss count. */
-  private noteSeq(seq: number): void {
-    this.seen[seq & (SEQ_WINDOW - 1)] = seq;
-    this.uniqueReceived++;
-    const d = seqDelta(seq, this.extMaxSeq & 0xffff);
-    if (d > 0) this.extMaxSeq += d;
-    else if (this.extMaxSeq + d < this.extBaseSeq) this.extBaseSeq = this.extMaxSeq + d;
   }
 
   /** Skip the oldest audio while the newest is more than the bound ahead. */
@@ -248,9 +299,45 @@ export class JitterBuffer {
     for (let i = 0; i < this.frame; i++) this.filled[(ts + i) & mask] = 0;
   }
 
+  /** Adaptive, buffer dry: conceal without advancing, waiting for the frame that is due. */
+  private hold(out: Uint8Array): PopResult {
+    this.holdRun++;
+    return this.concealMidStream(out);
+  }
+
+  private concealMidStream(out: Uint8Array): PopResult {
+    this.counters.concealed++;
+    this.conceal(out);
+    return 'concealed';
+  }
+
+  /**
+   * Adaptive: the slow shrink of the target, and a catch-up when a burst
+   * (the peer's or our own event loop stalled) left audio queued well beyond
+   * the target for a while — EXCESS_POPS pops in a row more than 2 frames
+   * over it drop a frame, then one every other pop until it is back. Not at
+   * once: on a link that stalls, the queued burst is what absorbs the next
+   * stall.
+   */
+  private trimDelay(): void {
+    const spare = tsDelta(this.newestEndTs, this.playoutTs) / this.frame - 1;
+    const excess = spare > this.adapt!.target + 2;
+    this.excessRun = excess ? this.excessRun + 1 : 0;
+    const catchUp = this.excessRun >= EXCESS_POPS && (this.excessRun - EXCESS_POPS) % 2 === 0;
+    if (this.adapt!.shouldShrink(spare) || catchUp) this.dropOneFrame();
+  }
+
+  /** Adaptive shrink: skip the oldest frame (one frame less of delay). */
+  private dropOneFrame(): void {
+    this.clearFrameFlags(this.playoutTs);
+    this.playoutTs = (this.playoutTs + this.frame) >>> 0;
+    this.counters.shrunk++;
+  }
+
   /** Buffer dry: conceal now, and let the next packet restart playout with a cushion. */
   private underrun(out: Uint8Array): PopResult {
     this.started = false;
+    this.holdRun = 0; // a pause, not lateness: no growth
     this.counters.concealed++;
     this.conceal(out);
     return 'concealed';
@@ -263,13 +350,6 @@ export class JitterBuffer {
   }
 
   private conceal(out: Uint8Array): void {
-    this.concealRun++;
-    if (this.concealRun === 1 && this.haveLast) {
-      this.decode(this.last, this.pcm, this.frame);
-      for (let i = 0; i < this.frame; i++) this.pcm[i] = this.pcm[i]! >> 1; // −6 dB
-      this.encode(this.pcm, out, this.frame);
-    } else {
-      out.fill(this.silence, 0, this.frame);
-    }
+    this.concealer.conceal(out);
   }
 }

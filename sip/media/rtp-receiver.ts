@@ -15,8 +15,12 @@ export interface RtpReceiverOptions {
   law: G711Law;
   payloadType: number;
   telephoneEventPt?: number;
+  /** Adaptive (default): the minimum and starting cushion, default 0 (a frame plays at the first tick after it arrives). Fixed: the cushion, default 60. */
   jitterMs?: number;
+  /** Most audio buffered ahead of playout (default 200 ms adaptive, cushion + 100 fixed). */
   maxJitterMs?: number;
+  /** Playout delay follows the measured jitter (default true); false = the fixed cushion of `jitterMs`. */
+  adaptiveJitter?: boolean;
   latch?: LatchOptions;
 }
 
@@ -44,9 +48,11 @@ export class RtpReceiver {
   lastPacketMs = -Infinity;
 
   constructor(private readonly opts: RtpReceiverOptions, private readonly onDtmf: (key: string) => void) {
-    const frames = Math.max(1, Math.round((opts.jitterMs ?? 60) / 20));
-    const maxFrames = Math.max(frames + 2, Math.round((opts.maxJitterMs ?? (opts.jitterMs ?? 60) + 100) / 20));
-    this.jitter = new JitterBuffer({ law: opts.law, delayFrames: frames, maxDelayFrames: maxFrames });
+    const adaptive = opts.adaptiveJitter ?? true;
+    const frames = adaptive ? Math.max(0, Math.round((opts.jitterMs ?? 0) / 20)) : Math.max(1, Math.round((opts.jitterMs ?? 60) / 20));
+    const maxMs = opts.maxJitterMs ?? (adaptive ? Math.max(200, frames * 20 + 100) : frames * 20 + 100);
+    const maxFrames = Math.max(frames + 2, Math.round(maxMs / 20));
+    this.jitter = new JitterBuffer({ law: opts.law, delayFrames: frames, maxDelayFrames: maxFrames, adaptive });
     this.latch = new SymmetricLatch(opts.latch);
   }
 
@@ -79,7 +85,7 @@ export class RtpReceiver {
       this.jitter.noteOtherPacket(h.sequenceNumber);
       return this.onEvent(buf);
     }
-    const r = this.jitter.push(h.sequenceNumber, h.timestamp, buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength));
+    const r = this.jitter.push(h.sequenceNumber, h.timestamp, buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength), nowMs);
     return r === 'duplicate' || r === 'late' ? r : 'audio';
   }
 

@@ -3,11 +3,12 @@
  * No I/O and no timer: the owner calls `tick(now)` from the shared clock and
  * gets packets through `transmit`.
  *
- * - Send slots every 20 ms on a fixed schedule (slot k at start + 20k), so
- *   the send rate follows the monotonic clock, not the tick timer's drift; a
- *   slot may go `leadMs` early so a slightly early tick does not skip it. A
- *   stall of more than `maxCatchUpSlots` is skipped, not burst: the
- *   timestamp advances by the skipped time and M marks the gap (§5.1).
+ * - Send slots every 20 ms on a fixed schedule (SlotClock: one slot per
+ *   tick whatever the phase of the first tick, a second one only when
+ *   genuinely behind), so the send rate follows the monotonic clock, not the
+ *   tick timer's drift. A stall of more than `maxCatchUpSlots` is skipped,
+ *   not burst: the timestamp advances by the skipped time and M marks the
+ *   gap (§5.1).
  * - Each slot takes at most one frame from the PlayoutPacer (the queue is the
  *   playback truth): marks queued behind a frame fire when that frame's 20 ms
  *   have elapsed after it was sent, i.e. when the caller has heard it.
@@ -22,6 +23,7 @@ import { g711Silence, type G711Law } from '../../media/g711.js';
 import { PlayoutPacer } from '../../media/playout-pacer.js';
 import { DtmfSender, dtmfEventCode, writeTelephoneEvent, type DtmfPacketPlan, type DtmfSendOptions } from '../../media/rtp-dtmf.js';
 import { RTP_HEADER_BYTES, writeRtpHeader, type RtpSendHeader } from '../../media/rtp-packet.js';
+import { SlotClock } from './slot-clock.js';
 
 const FRAME_MS = 20;
 const FRAME_SAMPLES = 160;
@@ -34,7 +36,6 @@ export interface RtpSenderOptions {
   telephoneEventPt?: number;
   ssrc?: number;
   sendSilence?: boolean;
-  leadMs?: number;
   maxCatchUpSlots?: number;
   /** Bounded queue (ms); the oldest audio goes first. */
   maxQueuedMs?: number;
@@ -54,7 +55,7 @@ export class RtpSender {
   private seq = randomInt(0, 0x10000);
   private ts = randomInt(0, 2 ** 32);
   private marker = true;
-  private nextSlotMs: number | undefined;
+  private readonly slots: SlotClock;
   private lastAudioEndMs = 0;
   private readonly pacer: PlayoutPacer<Uint8Array | string>;
   private readonly played: Array<{ label: string; dueMs: number }> = [];
@@ -76,6 +77,7 @@ export class RtpSender {
     private readonly onPlayed: (label: string) => void,
   ) {
     this.ssrc = opts.ssrc ?? randomInt(1, 2 ** 32);
+    this.slots = new SlotClock(FRAME_MS, opts.maxCatchUpSlots ?? 5);
     // Exactly one frame per 20 ms slot: a lead just under one frame keeps float rounding in the
     // slot times (performance.now() + 20 + 20 …) from ever releasing two frames into one slot.
     this.pacer = new PlayoutPacer({ leadMs: FRAME_MS - 1, maxQueuedMs: opts.maxQueuedMs ?? 120_000 });
@@ -124,19 +126,14 @@ export class RtpSender {
 
   /** Run every slot that is due; fire marks whose audio has played. */
   tick(nowMs: number): void {
-    if (this.nextSlotMs === undefined) this.nextSlotMs = nowMs;
-    const lead = this.opts.leadMs ?? 5;
-    const behind = Math.floor((nowMs - this.nextSlotMs) / FRAME_MS);
-    if (behind > (this.opts.maxCatchUpSlots ?? 5)) this.skip(behind);
-    while (this.nextSlotMs <= nowMs + lead) {
-      this.slot(this.nextSlotMs);
-      this.nextSlotMs += FRAME_MS;
-    }
+    const run = this.slots.tick(nowMs);
+    if (this.slots.skipped > 0) this.skip(this.slots.skipped);
+    // A slot run ahead of its schedule (see SlotClock) leaves now: its audio, marks and SR time count from now.
+    for (let i = 0; i < run; i++) this.slot(Math.min(this.slots.firstSlotMs + i * FRAME_MS, nowMs));
     this.firePlayed(nowMs);
   }
 
   private skip(slots: number): void {
-    this.nextSlotMs! += slots * FRAME_MS;
     this.ts = (this.ts + slots * FRAME_SAMPLES) >>> 0;
     this.marker = true;
     this.stats.skippedSlots += slots;

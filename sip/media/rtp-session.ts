@@ -23,6 +23,7 @@ import type { PortAllocator } from './port-allocator.js';
 import { RtcpReporter, type PeerReport } from './rtcp-reporter.js';
 import { RtpReceiver, type ReceiverCounters } from './rtp-receiver.js';
 import { RtpSender, type SenderStats } from './rtp-sender.js';
+import { SlotClock } from './slot-clock.js';
 import type { Direction } from './sdp-origin.js';
 import type { JitterBufferStats } from '../../media/jitter-buffer.js';
 import type { LatchOptions } from './symmetric-latch.js';
@@ -49,7 +50,10 @@ export interface RtpSessionOptions {
   telephoneEventPt?: number;
   remote: RemoteMedia;
   rtcpMux?: boolean;
+  /** Jitter buffer: minimum/starting cushion (adaptive) or the fixed cushion; see RtpReceiverOptions. */
   jitterMs?: number;
+  /** Playout delay follows the measured jitter (default true). */
+  adaptiveJitter?: boolean;
   inactivityTimeoutMs: number;
   clockTickMs?: number;
   clock?: MediaClock;
@@ -92,7 +96,9 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   private readonly frameOut = new Uint8Array(160);
   private pair: BoundPair | undefined;
   private remote: RemoteMedia;
-  private recvNextMs: number | undefined;
+  /** Playout slots: one jitter-buffer frame per tick (a stall of > 100 ms is skipped, not burst). */
+  private readonly playout = new SlotClock(FRAME_MS, 5);
+  private popPending = false;
   private openedMs = 0;
   private receiving = true;
   private timedOut = false;
@@ -106,7 +112,7 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     this.now = opts.now ?? (() => performance.now());
     const common = { law: this.law, payloadType: opts.payloadType, telephoneEventPt: opts.telephoneEventPt };
     this.sender = new RtpSender({ ...common, sendSilence: opts.sendSilence }, (b, n) => this.sendRtp(b, n), (l) => this.emit('played', l));
-    this.receiver = new RtpReceiver({ ...common, jitterMs: opts.jitterMs, latch: opts.latch }, (k) => this.emit('dtmf', k));
+    this.receiver = new RtpReceiver({ ...common, jitterMs: opts.jitterMs, adaptiveJitter: opts.adaptiveJitter, latch: opts.latch }, (k) => this.emit('dtmf', k));
     this.rtcp = new RtcpReporter({ ssrc: this.sender.ssrc, cname: opts.cname ?? `bridge-${this.sender.ssrc.toString(16)}`, intervalMs: opts.rtcpIntervalMs });
   }
 
@@ -197,17 +203,24 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   private readonly tick = (nowMs: number): void => {
     if (this.closed) return;
     this.sender.tick(nowMs);
-    this.popFrames(nowMs);
+    // Pop after this loop iteration's poll phase: timers run before sockets are read (libuv), so a
+    // datagram that arrived just before the tick (or during a stall) is in the buffer by then.
+    if (!this.popPending) {
+      this.popPending = true;
+      setImmediate(this.popDeferred, nowMs);
+    }
     if (this.rtcp.due(nowMs)) this.sendRtcp(nowMs, false);
     this.checkInactivity(nowMs);
   };
 
-  /** One jitter-buffer frame per 20 ms of wall time, on a fixed schedule like the sender's. */
+  private readonly popDeferred = (nowMs: number): void => {
+    this.popPending = false;
+    if (!this.closed) this.popFrames(nowMs);
+  };
+
+  /** One jitter-buffer frame per 20 ms of wall time, on the same kind of schedule as the sender's. */
   private popFrames(nowMs: number): void {
-    if (this.recvNextMs === undefined) this.recvNextMs = nowMs;
-    if (nowMs - this.recvNextMs > 5 * FRAME_MS) this.recvNextMs = nowMs; // stall: do not burst old frames
-    while (this.recvNextMs <= nowMs + 5) {
-      this.recvNextMs += FRAME_MS;
+    for (let n = this.playout.tick(nowMs); n > 0; n--) {
       if (this.receiver.pop(this.frameOut) !== 'idle') this.emit('audio', this.frameOut.slice());
     }
   }

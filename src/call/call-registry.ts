@@ -1,10 +1,19 @@
 import type { LiveCall } from './live-call.js';
 
 /** The calls in progress in this process, with the capacity limit that admission checks. */
+export type RegistryChange = 'added' | 'removed';
+
 export class CallRegistry {
   private readonly calls = new Map<string, LiveCall>();
+  private readonly watchers = new Set<(change: RegistryChange, call: LiveCall) => void>();
 
   constructor(readonly capacity: number) {}
+
+  /** Observes calls joining and leaving (the API's event stream); returns the unsubscribe function. */
+  watch(watcher: (change: RegistryChange, call: LiveCall) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
 
   hasRoom(): boolean {
     return this.calls.size < this.capacity;
@@ -12,10 +21,14 @@ export class CallRegistry {
 
   add(session: LiveCall): void {
     this.calls.set(session.id, session);
+    for (const w of this.watchers) w('added', session);
   }
 
   remove(id: string): void {
+    const call = this.calls.get(id);
+    if (!call) return;
     this.calls.delete(id);
+    for (const w of this.watchers) w('removed', call);
   }
 
   get(id: string): LiveCall | undefined {

@@ -12,11 +12,19 @@ export interface TranscriptEntry {
 /** The call's transcript, kept from the agent's own events (user_transcript, agent_response, corrections). */
 export class Transcript {
   private readonly entries: TranscriptEntry[] = [];
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly startedAt: number, private readonly now: () => number = Date.now) {}
 
+  /** Called after every change (live transcript in the dashboard); returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   add(role: TranscriptEntry['role'], text: string): void {
     this.entries.push({ role, text, atMs: this.now() - this.startedAt });
+    this.changed();
   }
 
   /** `agent_response_correction`: replace the interrupted response with what the caller really heard. */
@@ -26,11 +34,12 @@ export class Transcript {
       if (e.role === 'agent' && (e.text === original || i === this.lastAgentIndex())) {
         e.text = corrected;
         e.interrupted = true;
-        return;
+        return this.changed();
       }
     }
     // No matching turn (e.g. the response event was never sent): keep the correction anyway.
     this.entries.push({ role: 'agent', text: corrected, atMs: this.now() - this.startedAt, interrupted: true });
+    this.changed();
   }
 
   /**
@@ -46,10 +55,15 @@ export class Transcript {
     e.text = words.slice(0, kept).join(' ');
     e.interrupted = true;
     e.heardMs = Math.round(heardMs);
+    this.changed();
   }
 
   toJSON(): TranscriptEntry[] {
     return this.entries.map((e) => ({ ...e }));
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   private lastAgentIndex(): number {

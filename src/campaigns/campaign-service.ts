@@ -126,6 +126,11 @@ export class CampaignService {
     return this.store.doNotCall.remove(phoneNumber);
   }
 
+  /** Which of these numbers are on the do-not-call list (an import preview). */
+  doNotCallAmong(phoneNumbers: readonly string[]): Promise<Set<string>> {
+    return this.store.doNotCall.listed(phoneNumbers);
+  }
+
   listDoNotCall(page: { after?: string; limit?: number }): Promise<DoNotCallEntry[]> {
     return this.store.doNotCall.list(page);
   }

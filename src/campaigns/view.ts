@@ -18,6 +18,7 @@ export interface CampaignProgressView {
 export interface CampaignView {
   id: string;
   name: string;
+  type: Campaign['type'];
   agentId: string | null;
   status: Campaign['status'];
   scheduledAt: number | null;
@@ -38,6 +39,7 @@ export function campaignView(c: Campaign, counts: StatusCounts): CampaignView {
   return {
     id: c.id,
     name: c.name,
+    type: c.type,
     agentId: c.agentId,
     status: c.status,
     scheduledAt: c.scheduledAt,

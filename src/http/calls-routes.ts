@@ -8,7 +8,7 @@ import { CallSession } from '../call/call-session.js';
 import type { LiveCall } from '../call/live-call.js';
 import type { OutboundDialer } from '../calls/outbound-dialer.js';
 import { BridgeError } from '../errors.js';
-import { CursorError, type CallRecord, type CallStatus, type Store } from '../store/index.js';
+import type { CallRecord, CallStatus, Store } from '../store/index.js';
 import { toElevenLabsTurn } from '../webhooks/post-call-event.js';
 
 const e164 = z.string().transform((v, ctx) => {
@@ -31,6 +31,34 @@ const placeCallBody = z.object({
   ring_timeout_seconds: z.number().int().min(5).max(600).optional(),
   /** A broadcast call: this message (and menu) instead of an agent conversation. */
   broadcast: broadcastSchema.optional(),
+});
+
+const pageCursor = z.string().regex(/^\d+\..+$/, 'the `next` value of the previous page').transform((v) => {
+  const dot = v.indexOf('.');
+  return { createdAt: Number(v.slice(0, dot)), id: v.slice(dot + 1) };
+});
+const time = z.union([
+  z.string().regex(/^\d+$/).transform(Number),
+  z.string().datetime({ offset: true }).transform((v) => Date.parse(v)),
+]);
+
+/**
+ * `GET /calls`: live calls by default; `state=ended` pages through history
+ * (`before` or `cursor` = the previous page's `next`), filtered by campaign,
+ * status (comma list), direction, either party's number and creation time
+ * (`since` inclusive, `until` exclusive; ISO 8601 or epoch ms).
+ */
+const listQuery = z.object({
+  state: z.enum(['live', 'ended']).default('live'),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: pageCursor.optional(),
+  cursor: pageCursor.optional(),
+  campaign_id: z.string().min(1).optional(),
+  status: z.string().transform((v) => v.split(',') as CallStatus[]).optional(),
+  direction: z.enum(['inbound', 'outbound']).optional(),
+  number: z.string().min(1).optional(),
+  since: time.optional(),
+  until: time.optional(),
 });
 
 export interface CallsRouteDeps {
@@ -56,16 +84,13 @@ export function callsRoutes(deps: CallsRouteDeps): Router {
   });
   router.get('/calls', async (req, res) => {
     const q = listQuery.parse(req.query);
-    const live = deps.registry.list().map((s) => s.describe(false));
+    if (q.state !== 'ended') return void res.json({ calls: deps.registry.list().map((s) => s.describe(false)) });
+    // Call history (the dashboard's, and integrations'): stored, ended calls, newest first, filtered, by cursor.
     const page = await deps.store.history.list({
       campaignId: q.campaign_id, status: q.status, direction: q.direction, number: q.number,
-      since: q.since, until: q.until, limit: q.limit, cursor: q.cursor,
-    }).catch((err: unknown) => {
-      if (err instanceof CursorError) throw new BridgeError('invalid-request', 'invalid cursor', 400, { field: 'cursor' });
-      throw err;
+      since: q.since, until: q.until, limit: q.limit, before: q.before ?? q.cursor,
     });
-    // `calls`: live calls on this instance (as before); `history`: stored calls, newest first, by cursor.
-    res.json({ calls: live, history: page.calls.map(storedCallJson), next_cursor: page.nextCursor });
+    res.json({ calls: page.calls.map((c) => ({ ...storedCallJson(c), state: 'ended' })), next: page.next });
   });
   router.get('/calls/:id', async (req, res) => {
     const live = findLive(deps.registry, req.params.id);
@@ -77,25 +102,9 @@ export function callsRoutes(deps: CallsRouteDeps): Router {
   return router;
 }
 
-const time = z.union([
-  z.string().regex(/^\d+$/).transform(Number),
-  z.string().datetime({ offset: true }).transform((v) => Date.parse(v)),
-]);
-const listQuery = z.object({
-  campaign_id: z.string().min(1).optional(),
-  status: z.string().transform((v) => v.split(',') as CallStatus[]).optional(),
-  direction: z.enum(['inbound', 'outbound']).optional(),
-  number: z.string().min(1).optional(),
-  /** ISO 8601 or epoch ms; `since` inclusive, `until` exclusive. */
-  since: time.optional(),
-  until: time.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).optional(),
-});
-
-/** A stored call for the API: the transcript in ElevenLabs' turn shape (`message`, `time_in_call_secs`). */
+/** A stored call for the API: each turn also in ElevenLabs' shape (`message`, `time_in_call_secs`). */
 function storedCallJson(c: CallRecord): Record<string, unknown> {
-  return { ...c, transcript: c.transcript?.map(toElevenLabsTurn) ?? null };
+  return { ...c, transcript: c.transcript?.map((t) => ({ ...t, ...toElevenLabsTurn(t) })) ?? null };
 }
 
 /** A single broadcast call's message, with its `{{variables}}` from `dynamic_variables`. */

@@ -13,13 +13,14 @@ export interface CallFilter {
   since?: number;
   until?: number;
   limit?: number;
-  /** From a previous page's `nextCursor`. */
-  cursor?: string;
+  /** From a previous page's `next`: calls before this one. */
+  before?: { createdAt: number; id: string };
 }
 
 export interface CallPage {
   calls: CallRecord[];
-  nextCursor: string | null;
+  /** `<created_at>.<id>` of the last call when there may be more. */
+  next: string | null;
 }
 
 /** Stored calls as a history: filtered, newest first, paged by cursor; and retention. */
@@ -33,19 +34,19 @@ export class CallHistory {
   }
 
   /**
-   * Keyset pagination on (created_at, id): a page never repeats or skips a
+   * Ended calls. Keyset pagination on (created_at, id): a page never repeats or skips a
    * call when new calls arrive meanwhile, unlike OFFSET.
    */
   async list(f: CallFilter): Promise<CallPage> {
     const limit = Math.min(Math.max(f.limit ?? 50, 1), 500);
-    let q = this.db.selectFrom('calls').selectAll();
+    let q = this.db.selectFrom('calls').selectAll().where('ended_at', 'is not', null);
     if (f.campaignId) q = q.where('campaign_id', '=', f.campaignId);
     if (f.status?.length) q = q.where('status', 'in', f.status);
     if (f.direction) q = q.where('direction', '=', f.direction);
     if (f.number) q = q.where((eb) => eb.or([eb('from_number', '=', f.number!), eb('to_number', '=', f.number!)]));
     if (f.since !== undefined) q = q.where('created_at', '>=', f.since);
     if (f.until !== undefined) q = q.where('created_at', '<', f.until);
-    const after = f.cursor ? decodeCursor(f.cursor) : undefined;
+    const after = f.before;
     if (after) {
       q = q.where((eb) => eb.or([
         eb('created_at', '<', after.createdAt),
@@ -55,7 +56,7 @@ export class CallHistory {
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
     const calls = rows.slice(0, limit).map(toCallRecord);
     const last = calls[calls.length - 1];
-    return { calls, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return { calls, next: rows.length > limit && last ? `${last.createdAt}.${last.id}` : null };
   }
 
   /**
@@ -72,16 +73,3 @@ export class CallHistory {
   }
 }
 
-export class CursorError extends Error {}
-
-function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return { createdAt: v[0], id: v[1] };
-  } catch { /* fall through */ }
-  throw new CursorError('invalid cursor');
-}

@@ -206,6 +206,20 @@ export class CallRecords {
     return row && toCallRecord(row);
   }
 
+  /**
+   * Ended calls, newest first, a page at a time: `before` is the last page's
+   * final call (its created_at and id), so pages stay stable while calls are added.
+   */
+  async listEnded(page: { limit: number; before?: { createdAt: number; id: string } }): Promise<CallRecord[]> {
+    let q = this.db.selectFrom('calls').selectAll().where('ended_at', 'is not', null);
+    const before = page.before;
+    if (before) {
+      q = q.where((eb) => eb.or([eb('created_at', '<', before.createdAt), eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+    return rows.map(toCallRecord);
+  }
+
   /** Calls not yet ended, oldest first (e.g. to reconcile after a restart). */
   async listActive(limit = 1000): Promise<CallRecord[]> {
     const rows = await this.db

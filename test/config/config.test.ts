@@ -33,4 +33,29 @@ describe('config', () => {
       for (const name of ['PORT', 'PUBLIC_URL', 'LOG_LEVEL', 'TWILIO_ACCOUNT_SID']) expect(problems).toContain(name);
     }
   });
+
+  it('names the variable, its value and what was expected; secrets only by length', () => {
+    try {
+      parseConfig({ PORT: 'abc', LOG_LEVEL: 'loud', CAMPAIGN_CONCURRENCY_SHARE: '3', API_TOKEN: 'short-secret', ELEVENLABS_API_URL: 'nope' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigError).problems).toEqual([
+        'PORT="abc": expected a number',
+        'ELEVENLABS_API_URL="nope": expected a valid url',
+        'API_TOKEN=(hidden, 12 characters): must be at least 16 characters',
+        'CAMPAIGN_CONCURRENCY_SHARE="3": expected a value of at most 1',
+        'LOG_LEVEL="loud": expected one of fatal, error, warn, info, debug, trace, silent',
+      ].sort((a, b) => order(a) - order(b)));
+      expect((err as ConfigError).message).not.toContain('short-secret');
+    }
+  });
+
+  it('refuses AGENT_FAILURE_POLICY=transfer without a transfer target', () => {
+    expect(() => parseConfig({ AGENT_FAILURE_POLICY: 'transfer' })).toThrow(/AGENT_FAILURE_TRANSFER_TO/);
+    expect(parseConfig({ AGENT_FAILURE_POLICY: 'transfer', AGENT_FAILURE_TRANSFER_TO: 'desk' }).callPolicy.agentFailure).toMatchObject({ policy: 'transfer', transferTo: 'desk' });
+  });
 });
+
+/** Problems come in the schema's field order. */
+const FIELD_ORDER = ['PORT', 'LOG_LEVEL', 'ELEVENLABS_API_URL', 'API_TOKEN', 'CAMPAIGN_CONCURRENCY_SHARE'];
+const order = (line: string) => FIELD_ORDER.indexOf(line.split(/[=:]/)[0]!);

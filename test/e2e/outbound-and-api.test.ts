@@ -55,7 +55,7 @@ describe('outbound calls through the Twilio REST API', () => {
     const stored = await api(harness, 'GET', `/calls/${placed.body.id}`);
     expect(stored.body).toMatchObject({ state: 'ended', status: 'completed', endReason: 'agent-ended', direction: 'outbound' });
     expect(stored.body.answeredAt).toBeTypeOf('number');
-    expect(stored.body.transcript.map((t: { message: string }) => t.message)).toEqual(['hello', 'Goodbye Ana.']);
+    expect(stored.body.transcript.map((t: { text: string }) => t.text)).toEqual(['hello', 'Goodbye Ana.']);
   });
 
   it('busy and no-answer are recorded from the status callbacks', async () => {

@@ -103,3 +103,49 @@ describe('JitterBuffer', () => {
     expect(bytes).toEqual([...Array(960).keys()].map((i) => Math.floor(i / 240) + 1));
   });
 });
+
+describe('JitterBuffer adaptive mode', () => {
+  const adaptive = (): JitterBuffer => new JitterBuffer({ law: 'alaw', delayFrames: 0, maxDelayFrames: 10, adaptive: true });
+
+  it('starts at one frame: a packet plays at the very next tick', () => {
+    const jb = adaptive();
+    jb.push(0, 0, frame(0), 0);
+    expect(drain(jb, 1).map((g) => g.byte)).toEqual([1]);
+    expect(jb.stats.targetFrames).toBe(0);
+  });
+
+  it('a late packet whose slot was just concealed is played next: the concealment becomes the delay growth', () => {
+    const jb = adaptive();
+    jb.push(0, 0, frame(0), 0);
+    jb.push(2, 320, frame(2), 40); // frame 1 is late
+    expect(drain(jb, 2).map((g) => g.kind)).toEqual(['audio', 'concealed']);
+    expect(jb.push(1, 160, frame(1), 45)).toBe('ok');
+    expect(drain(jb, 2).map((g) => g.byte)).toEqual([2, 3]); // frame 1, then 2: nothing lost
+    expect(jb.stats).toMatchObject({ late: 1, recovered: 1, targetFrames: 1, lost: 0 });
+  });
+
+  it('a dry buffer waits for the due frame (delay grows) instead of restarting; a long silence is a pause', () => {
+    const jb = adaptive();
+    jb.push(0, 0, frame(0), 0);
+    drain(jb, 1);
+    expect(drain(jb, 2).map((g) => g.kind)).toEqual(['concealed', 'concealed']); // waiting for frame 1
+    jb.push(1, 160, frame(1), 60);
+    jb.push(2, 320, frame(2), 61);
+    expect(drain(jb, 2).map((g) => g.byte)).toEqual([2, 3]);
+    expect(jb.stats.targetFrames).toBe(2);
+    const pause = drain(jb, 6).map((g) => g.kind);
+    expect(pause.slice(0, 3)).toEqual(['concealed', 'concealed', 'concealed']);
+    expect(pause.at(-1)).toBe('silence'); // gave up waiting: re-buffers on the next packet
+  });
+
+  it('a late packet beyond the concealed run inserts as many frames as it was late', () => {
+    const jb = adaptive();
+    for (let k = 0; k < 3; k++) jb.push(k, k * 160, frame(k), k * 20);
+    jb.push(4, 640, frame(4), 80);
+    drain(jb, 5); // 0 1 2, concealed 3, 4
+    expect(jb.push(3, 480, frame(3), 101)).toBe('late'); // 2 frames behind playout, and frame 4 already played
+    jb.push(5, 800, frame(5), 102);
+    expect(drain(jb, 3).map((g) => g.kind)).toEqual(['concealed', 'concealed', 'audio']);
+    expect(jb.stats.targetFrames).toBe(2);
+  });
+});

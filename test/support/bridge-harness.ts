@@ -44,11 +44,13 @@ export async function startHarness(
   env: Record<string, string> = {},
   twilioOptions: Partial<TwilioStandinOptions> = {},
   bridgeDeps: Partial<BridgeDeps> = {},
+  /** More agents on the same reference agent server, chosen with `agent_id` on the webhook URL or API. */
+  otherAgents: ReferenceAgentConfig[] = [],
 ): Promise<Harness> {
   const twilio = await startTwilioStandin({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, ...twilioOptions });
   const agent = await startReferenceAgent({
     apiKey: XI_API_KEY,
-    agents: [{ agentId: AGENT_ID, requireAuth: true, ...agentConfig }],
+    agents: [{ agentId: AGENT_ID, requireAuth: true, ...agentConfig }, ...otherAgents],
   });
   const port = await freePort();
   const bridgeUrl = `http://127.0.0.1:${port}`;

@@ -7,7 +7,7 @@ commands:
   status ID | list | cancel ID [--hangup] | retry ID [--statuses no-answer,busy]
   pause ID | resume ID
 
-common:   --url http://localhost:8080 (or CAMPAIGN_API_URL)  --token TOKEN (or CAMPAIGN_API_TOKEN)
+common:   --url http://127.0.0.1:8080 (or CAMPAIGN_API_URL)  --token TOKEN (or CAMPAIGN_API_TOKEN)
 create:   --window 09:00-18:00 --timezone Europe/Paris --days mon-fri --max-attempts 3
           --retry-delay 600 --amd off|detect|detect-message-end --machine-policy hangup|leave-message|connect-agent
           --message-audio prompts/vm.wav --schedule 2025-07-01T09:00:00Z --region US --strict --no-follow`;

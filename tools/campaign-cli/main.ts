@@ -30,7 +30,7 @@ export async function runCli(argv: string[], out: Out = { log: (l) => console.lo
     out.log(`${(err as Error).message}\n${USAGE}`);
     return 2;
   }
-  const base = String(args.values.url ?? env.CAMPAIGN_API_URL ?? 'http://localhost:8080').replace(/\/+$/, '');
+  const base = String(args.values.url ?? env.CAMPAIGN_API_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const token = (args.values.token as string | undefined) ?? env.CAMPAIGN_API_TOKEN;
   const api = async <T>(method: string, path: string, body?: FormData | object): Promise<T> => {
     const isForm = body instanceof FormData;

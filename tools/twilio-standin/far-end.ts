@@ -17,6 +17,8 @@ interface Answering {
   audio?: CallerAudio;
   /** How long AMD takes to decide (overrides the defaults of amd.ts). */
   amdMs?: number;
+  /** Keys pressed on the call's first media stream (a broadcast menu), each `afterMs` after the stream starts. */
+  streamKeys?: { key: string; afterMs: number }[];
 }
 
 export type FarEndBehaviour =

@@ -231,6 +231,10 @@ export class OutboundCall implements StandinCall {
       farEnds: this.opts.farEnds,
       whisperDeclineStatus: this.opts.whisperDeclineStatus,
       gatherInput: (i) => keysAt(fe, i),
+      onStream: (stream, index) => {
+        if (index !== 0) return;
+        for (const k of fe.streamKeys ?? []) void sleep(k.afterMs, this.over.signal).then((fired) => fired && stream.sendDtmf(k.key));
+      },
     });
     this.engine = engine;
     this.note('twiml', { source: this.source });

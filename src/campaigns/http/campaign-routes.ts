@@ -43,6 +43,20 @@ export function campaignRoutes(o: CampaignRoutesOptions): express.Router {
       import: { format, accepted: created.accepted, skippedDnc: created.skippedDnc, rejected: errors.length, errors, duplicates },
     });
   }));
+  // Validation only: the same checks and report as POST /campaigns, nothing stored or dialled.
+  router.post('/campaigns/validate', upload.single('file'), wrap(async (req, res) => {
+    const { imported } = await parseCreateRequest(req.body, req.file, o.defaultRegion);
+    const onList = await s.doNotCallAmong(imported.recipients.map((r) => r.phoneNumber));
+    const doNotCall = imported.recipients.filter((r) => onList.has(r.phoneNumber)).map((r) => ({ rowNumber: r.rowNumber, phoneNumber: r.phoneNumber }));
+    res.json({
+      valid: imported.recipients.length > doNotCall.length,
+      import: {
+        format: imported.format, columns: imported.columns, accepted: imported.recipients.length - doNotCall.length,
+        skippedDnc: doNotCall.length, rejected: imported.errors.length, errors: imported.errors, duplicates: imported.duplicates, doNotCall,
+        sample: imported.recipients.slice(0, 10),
+      },
+    });
+  }));
   router.get('/campaigns', wrap(async (req, res) => res.json({ campaigns: await s.list(statusFilter<CampaignStatus>(req.query.status)) })));
   router.get('/campaigns/:id', wrap(async (req, res) => res.json(await s.status(param(req, 'id')))));
   router.get('/campaigns/:id/recipients', wrap(async (req, res) => {
