@@ -85,6 +85,21 @@ export const callPolicySchema = z.object({
     /** Caller finished speaking and the agent says nothing for this long: the agent has failed. */
     responseTimeoutSeconds: seconds,
   }),
+  /**
+   * Inbound calls: ask the business for the conversation's dynamic variables
+   * and overrides while the phone rings (ElevenLabs' conversation initiation
+   * client data webhook, protocols.md §4.9). No URL: off.
+   */
+  personalization: z.object({
+    url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL').optional(),
+    /** Extra request headers (the receiver's secret). */
+    headers: z.record(z.string().min(1), z.string()),
+    timeoutMs: z.number().int().positive().max(30_000),
+    /** Timeout, error or bad answer: go on with the defaults, or refuse the call. */
+    onFailure: z.enum(['defaults', 'refuse']),
+  }),
+  /** Stereo WAV of the call (caller left, what the caller heard right). */
+  recording: z.enum(['off', 'on']),
 });
 
 export type CallPolicySettings = z.infer<typeof callPolicySchema>;
@@ -95,6 +110,7 @@ const partialPolicySchema = callPolicySchema
     agentFailure: callPolicySchema.shape.agentFailure.partial(),
     answeringMachine: callPolicySchema.shape.answeringMachine.partial(),
     transfer: callPolicySchema.shape.transfer.partial(),
+    personalization: callPolicySchema.shape.personalization.partial(),
   })
   .partial();
 export type PartialCallPolicy = z.infer<typeof partialPolicySchema>;
@@ -111,7 +127,7 @@ export function mergePolicy(base: CallPolicySettings, ...layers: (PartialCallPol
   let out = base;
   for (const layer of layers) {
     if (!layer) continue;
-    const { dtmf, agentFailure, answeringMachine, transfer, ...flat } = layer;
+    const { dtmf, agentFailure, answeringMachine, transfer, personalization, ...flat } = layer;
     out = {
       ...out,
       ...stripUndefined(flat),
@@ -119,6 +135,7 @@ export function mergePolicy(base: CallPolicySettings, ...layers: (PartialCallPol
       agentFailure: { ...out.agentFailure, ...stripUndefined(agentFailure ?? {}) },
       answeringMachine: { ...out.answeringMachine, ...stripUndefined(answeringMachine ?? {}) },
       transfer: { ...out.transfer, ...stripUndefined(transfer ?? {}) },
+      personalization: { ...out.personalization, ...stripUndefined(personalization ?? {}) },
     };
   }
   return out;

@@ -53,6 +53,19 @@ export interface Config {
   /** Text-to-speech for broadcast messages: engine, voice, cache. */
   tts: TtsConfig;
   sip: SipConfig;
+  /** Post-call webhook and its outbox. */
+  webhooks: WebhookConfig;
+  /** Transcripts and recordings of calls older than this are deleted; undefined keeps them. */
+  retentionDays?: number;
+}
+
+export interface WebhookConfig {
+  postCallUrl?: string;
+  secret?: string;
+  timeoutMs: number;
+  /** How long to wait for ElevenLabs' analysis of the conversation before sending without it. */
+  analysisWaitMs: number;
+  maxAgeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -113,6 +126,13 @@ function callPolicy(e: Env): CallPolicySettings {
       fallbackText: e.AGENT_FALLBACK_TEXT,
       responseTimeoutSeconds: e.AGENT_RESPONSE_TIMEOUT_SECONDS,
     },
+    personalization: {
+      url: e.CONVERSATION_INIT_WEBHOOK_URL,
+      headers: e.CONVERSATION_INIT_WEBHOOK_HEADERS ?? {},
+      timeoutMs: e.CONVERSATION_INIT_WEBHOOK_TIMEOUT_MS,
+      onFailure: e.CONVERSATION_INIT_WEBHOOK_ON_FAILURE,
+    },
+    recording: e.RECORDING,
   };
 }
 
@@ -158,6 +178,14 @@ function toConfig(e: Env): Omit<Config, 'agents' | 'sip'> {
     dialRetry: { attempts: e.DIAL_RETRY_ATTEMPTS, baseMs: e.DIAL_RETRY_BASE_MS, maxMs: e.DIAL_RETRY_MAX_MS },
     instances: { heartbeatMs: e.INSTANCE_HEARTBEAT_MS, controlForwardTimeoutMs: e.CONTROL_FORWARD_TIMEOUT_MS },
     tts: ttsConfig(e),
+    webhooks: {
+      postCallUrl: e.POST_CALL_WEBHOOK_URL,
+      secret: e.POST_CALL_WEBHOOK_SECRET,
+      timeoutMs: e.POST_CALL_WEBHOOK_TIMEOUT_MS,
+      analysisWaitMs: e.POST_CALL_ANALYSIS_WAIT_SECONDS * 1000,
+      maxAgeMs: e.WEBHOOK_MAX_AGE_HOURS * 3600_000,
+    },
+    retentionDays: e.RETENTION_DAYS,
   };
 }
 

@@ -16,6 +16,22 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL')
   .transform((u) => u.replace(/\/+$/, ''));
 
+/** A JSON object of string values in one variable (e.g. extra HTTP headers). */
+const jsonObjectOfStrings = z.string().transform((text, ctx) => {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  const parsed = z.record(z.string().min(1), z.string()).safeParse(v);
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object of string values, e.g. {"X-Secret":"..."}' });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
+
 /**
  * Every setting the bridge reads, by environment variable name. Defaults make
  * `npm start` work on a fresh machine with no external service.
@@ -65,6 +81,18 @@ export const envSchema = z.object({
   TRANSFER_TOOL_NAME: z.string().min(1).default('transfer_to_number'),
   TRANSFER_MODE: z.enum(['cold', 'warm']).default('warm'),
   AGENT_RESPONSE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+
+  CONVERSATION_INIT_WEBHOOK_URL: httpUrl.optional(),
+  CONVERSATION_INIT_WEBHOOK_HEADERS: jsonObjectOfStrings.optional(),
+  CONVERSATION_INIT_WEBHOOK_TIMEOUT_MS: positiveInt.max(30_000).default(2000),
+  CONVERSATION_INIT_WEBHOOK_ON_FAILURE: z.enum(['defaults', 'refuse']).default('defaults'),
+  RECORDING: z.enum(['off', 'on']).default('off'),
+  POST_CALL_WEBHOOK_URL: httpUrl.optional(),
+  POST_CALL_WEBHOOK_SECRET: z.string().min(8).optional(),
+  POST_CALL_WEBHOOK_TIMEOUT_MS: positiveInt.max(120_000).default(10_000),
+  POST_CALL_ANALYSIS_WAIT_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  WEBHOOK_MAX_AGE_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  RETENTION_DAYS: z.coerce.number().positive().optional(),
 
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5000),
 

@@ -52,12 +52,22 @@ import { TwilioCallLookup } from './twilio/twilio-call-lookup.js';
 import { transferRoutes } from './twilio/transfer-routes.js';
 import { TwilioTransfers } from './transfer/twilio-transfers.js';
 import { STREAM_ENDED_PATH, STREAM_PATH, voiceWebhook } from './twilio/voice-webhook.js';
+import { createWebhooks, type Webhooks, type WebhooksDeps } from './webhooks/webhooks.js';
+import { Recordings } from './recording/recordings.js';
+import { recordingRoutes } from './recording/recording-routes.js';
+import { Retention } from './retention/retention.js';
+import { Personalizer } from './personalization/personalizer.js';
+
+/** Work prepared while a call rings waits this long for its stream, then is dropped. */
+const CALL_PREP_TTL_MS = 60_000;
 
 export interface BridgeDeps {
   store: Store;
   metrics?: Metrics;
   /** Tests only: a stand-in for drachtio's Srf at the signaling boundary. */
   sipSrf?: SrfLike;
+  /** Tests only: shorter webhook backoff and polling. */
+  webhookDelivery?: WebhooksDeps['delivery'];
 }
 
 export interface Bridge {
@@ -73,6 +83,8 @@ export interface Bridge {
   readonly reconciledRecords: RecordReconcileReport | undefined;
   /** The campaign engine, once `listen()` has started it. */
   readonly campaigns: CampaignEngine | undefined;
+  /** Post-call webhooks (outbox deliverer), when POST_CALL_WEBHOOK_URL is set. */
+  readonly webhooks: Webhooks;
   /** Listens, then reconciles and starts campaign dispatching. */
   listen(): Promise<AddressInfo>;
   /**
@@ -83,7 +95,6 @@ export interface Bridge {
 }
 
 /** A Twilio stream normally starts within a second or two of its TwiML; a signed URL stays valid 15 minutes (§4.1). */
-const CALL_PREP_TTL_MS = 60_000;
 
 export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bridge {
   const { store } = deps;
@@ -92,7 +103,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const server = http.createServer(app);
   const registry = new CallRegistry(config.limits.maxConcurrentCalls);
   const afterStream = new AfterStreamActions();
-  // Work for a call started before its stream exists (signed agent URL), taken at stream start.
+  // Work for a call started before its stream exists (signed agent URL, personalization), taken at stream start.
   const callPrep = new CallPrep({ ttlMs: CALL_PREP_TTL_MS });
   const signedUrls = signedUrlPrefetchFor(config, callPrep);
   const prepareAgent = signedUrls && ((callSid: string, agentId: string) => signedUrls.start(callSid, agentId));
@@ -105,10 +116,14 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const lifecycle = new CallLifecycle({ store, events: callEvents, log });
   // CALLS_PER_SECOND is the account's: every instance takes its dial slots from one ledger row.
   const pacer = new SharedDialPacer(store.database.db, store.database.dialect, config.campaigns.callsPerSecond, systemClock);
+  const webhooks = createWebhooks({ config, store, log, metrics, delivery: deps.webhookDelivery });
+  const recordings = new Recordings(config.database.dataDir, log);
+  const retention = config.retentionDays ? new Retention({ store, recordings, days: config.retentionDays, log }) : undefined;
   const rest = createTwilioRestClient({ accountSid: config.twilio.accountSid ?? 'AC' + '0'.repeat(32), authToken: config.twilio.authToken ?? '', apiUrl: config.twilio.apiUrl });
   const tts = createTtsService(config.tts, { elevenlabs: config.elevenlabs, registry: metrics.registry });
   const policies = new PolicyResolver(config, tts, log);
   policies.preload();
+  const personalizer = new Personalizer({ prep: callPrep, settingsFor: (agentId) => policies.settings(agentId).personalization, log, metrics });
   // Broadcast texts are synthesized before dialing, in the law the call will carry.
   const prefetchFor = (encoding: 'ulaw' | 'alaw') => async (b: BroadcastSettings): Promise<void> => {
     for (const text of [b.message, b.voicemail_message]) if (text) await tts.prefetch(text, { encoding, voiceId: b.voice_id });
@@ -116,7 +131,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   const twilioDialer = new TwilioDialer({ config, store, rest, log, instanceId, pacer, retry: config.dialRetry, prefetchBroadcast: prefetchFor('ulaw') });
   const transfers = new TwilioTransfers({ config, store, log });
   const sip = config.sip.drachtio
-    ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf })
+    ? new SipService({ config, log, metrics, registry, policies, store, tts, callLog, onEnded: (s) => onEnded(s), srf: deps.sipSrf, personalizer, recordings })
     : undefined;
   const sipOutbound = config.sip.outboundProvider === 'sip' && sip;
   const dialer: OutboundDialer = sipOutbound
@@ -159,7 +174,10 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
 
   const onEnded = (s: CallSession): void => {
     registry.remove(s.id);
-    void callLog.ended(s).then(() => events.emit('call-ended', s));
+    // The recording is finished first: its link goes into the record and the post-call event.
+    void recordings.finish(s.id)
+      .then((r) => callLog.ended(s, r ? { recording: { file: r.file, durationMs: r.durationMs, bytes: r.bytes } } : {}))
+      .then(() => events.emit('call-ended', s));
   };
   const onBroadcastEnded = (s: BroadcastSession, outcome: BroadcastOutcome): void => {
     if (registry.get(s.id) === s) registry.remove(s.id);
@@ -169,7 +187,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.disable('x-powered-by');
   app.use('/twilio', express.urlencoded({ extended: false, limit: '64kb' }));
   const auth = twilioWebhookAuth(signatures, log, metrics);
-  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics, prepareAgent }));
+  app.post('/twilio/voice', auth, voiceWebhook({ config, registry, log, metrics, prepareAgent, personalizer }));
   app.post(STREAM_ENDED_PATH, auth, (req, res) => {
     res.type('text/xml').send(afterStream.take(String((req.body as Record<string, unknown>)?.CallSid ?? '')));
   });
@@ -182,7 +200,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       hasRoom: () => registry.hasRoom(),
       onCall: (leg, start, legLog) => {
         const prefetchedAgentUrl = signedUrls && ((callSid: string, agentId: string) => signedUrls.take(callSid, agentId));
-        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded, prefetchedAgentUrl };
+        const deps = { config, metrics, policies, store, transfers, afterStream, onEnded, prefetchedAgentUrl, personalizer, recordings };
         if (start.customParameters.mode === 'broadcast') {
           const broadcast = createTwilioBroadcastSession(leg, start, legLog, { ...deps, tts, registry, onBroadcastEnded });
           registry.add(broadcast);
@@ -224,6 +242,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       local: (req) => runLocalControl({ registry, sayAfterStream }, req),
     })
     : undefined;
+  api.use(webhooks.routes);
+  api.use(recordingRoutes({ store, recordings }));
   api.use(liveControlRoutes({
     registry, store, instanceId, sayAfterStream,
     forward: forwarder && ((target, req) => forwarder.forward(target, req)),
@@ -246,7 +266,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
   app.use(apiErrorHandler(log));
 
   return {
-    server, registry, metrics, store, events, callEvents,
+    server, registry, metrics, store, events, callEvents, webhooks,
     get campaigns() {
       return campaigns;
     },
@@ -273,6 +293,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
         activeInbound: () => registry.list().filter((s) => s.direction === 'inbound').length,
       });
       sip?.start();
+      webhooks.start();
+      retention?.start();
       campaignRouter = campaignRoutes({ service: campaigns.service, log, defaultRegion: config.campaigns.defaultRegion });
       return address;
     },
@@ -287,6 +309,7 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       await campaigns?.stop();
       lifecycle.stop();
       tts.close();
+      retention?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.drain(graceMs);
       await registry.endAll();
@@ -294,6 +317,8 @@ export function createBridge(config: Config, log: Logger, deps: BridgeDeps): Bri
       for (const client of wsApp.getWss().clients) client.terminate();
       server.closeAllConnections();
       await stopped;
+      // Last: the calls ended above have written their events; what is not sent stays in the outbox.
+      await webhooks.stop();
     },
   };
 }

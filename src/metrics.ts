@@ -59,6 +59,31 @@ export class Metrics {
     labelNames: ['trunk'] as const,
     registers: [this.registry],
   });
+  readonly personalization = new Counter({
+    name: 'bridge_personalization_requests_total',
+    help: 'Conversation initiation webhook requests, by outcome (ok, timeout, error, bad-response)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly personalizationSeconds = new Histogram({
+    name: 'bridge_personalization_seconds',
+    help: 'Time the conversation initiation webhook took to answer (or fail)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8],
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliveries = new Counter({
+    name: 'bridge_webhook_deliveries_total',
+    help: 'Post-call webhook delivery attempts, by outcome (delivered, retry, gone, expired)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookDeliverySeconds = new Histogram({
+    name: 'bridge_webhook_delivery_seconds',
+    help: 'Time from the call end (event written) to its delivery',
+    buckets: [0.1, 0.5, 1, 5, 30, 120, 600, 3600, 86_400],
+    registers: [this.registry],
+  });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });

@@ -18,7 +18,8 @@ export function agentConnector(config: Config, log: Logger) {
         apiUrl: config.elevenlabs.apiUrl,
         apiKey: config.elevenlabs.apiKey,
         agentId,
-        init: await init(),
+        // Not awaited: the conversation opens while the init data (personalization) is still coming.
+        init: Promise.resolve().then(init),
         timeoutMs: config.elevenlabs.connectTimeoutMs,
         signal,
         log,

@@ -1,4 +1,4 @@
-import type { AgentEvent } from './elevenlabs-protocol.js';
+import type { AgentEvent, ConversationInit } from './elevenlabs-protocol.js';
 
 /** What an agent conversation tells the call. */
 export interface AgentLinkHandler {
@@ -12,6 +12,8 @@ export interface AgentLink {
   /** Agent audio formats as the agent announced them, e.g. `pcm_16000`, `ulaw_8000`. */
   readonly inputFormat: string;
   readonly outputFormat: string;
+  /** The dynamic variables and overrides the conversation was started with (for the post-call event). */
+  readonly clientData?: ConversationInit;
   attach(handler: AgentLinkHandler): void;
   /** Caller audio, base64 in `inputFormat`. Returns false when dropped for backpressure. */
   sendAudio(base64: string): boolean;

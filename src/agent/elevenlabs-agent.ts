@@ -10,7 +10,11 @@ export interface ElevenLabsConnectOptions {
   apiUrl: string;
   apiKey?: string;
   agentId: string;
-  init: ConversationInit;
+  /**
+   * May still be pending (the personalization webhook): the socket opens in
+   * parallel and the init data is sent as soon as both are ready.
+   */
+  init: ConversationInit | Promise<ConversationInit>;
   timeoutMs: number;
   signal: AbortSignal;
   log: Logger;
@@ -45,6 +49,7 @@ export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Pr
     perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, handshakeTimeout: opts.timeoutMs,
     ...(socket ? { createConnection: () => socket } : {}),
   });
+  let sent: ConversationInit | undefined;
   return new Promise<AgentLink>((resolve, reject) => {
     const fail = (err: Error): void => {
       signal.removeEventListener('abort', onAbort);
@@ -61,7 +66,16 @@ export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Pr
       fail(new BridgeError('agent-connect-aborted', `agent connection ${timedOut ? 'timed out' : 'aborted'}`, 504));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    ws.once('open', () => ws.send(encodeAgent.init(opts.init)));
+    ws.once('open', () => {
+      Promise.resolve(opts.init).then(
+        (init) => {
+          if (ws.readyState !== WebSocket.OPEN) return;
+          sent = init;
+          ws.send(encodeAgent.init(init));
+        },
+        (err: Error) => fail(new BridgeError('agent-init', `init data failed: ${err.message}`, 502)),
+      );
+    });
     ws.once('error', (err) => fail(new BridgeError('agent-connect-failed', `agent socket error: ${err.message}`, 502)));
     ws.once('close', (code, reason) => fail(new BridgeError('agent-closed', `agent closed before metadata (${code} ${reason})`, 502)));
     ws.once('message', (data) => {
@@ -71,7 +85,7 @@ export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Pr
       }
       signal.removeEventListener('abort', onAbort);
       ws.removeAllListeners();
-      resolve(new ElevenLabsAgentLink(ws, parsed.event, opts.log));
+      resolve(new ElevenLabsAgentLink(ws, parsed.event, opts.log, sent));
     });
   });
 }
@@ -117,7 +131,10 @@ class ElevenLabsAgentLink implements AgentLink {
   private closed: { code: number; reason: string } | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ws: WebSocket, meta: Extract<AgentEvent, { type: 'metadata' }>, private readonly log: Logger) {
+  constructor(
+    private readonly ws: WebSocket, meta: Extract<AgentEvent, { type: 'metadata' }>, private readonly log: Logger,
+    readonly clientData?: ConversationInit,
+  ) {
     this.conversationId = meta.conversationId;
     this.inputFormat = meta.inputFormat;
     this.outputFormat = meta.outputFormat;

@@ -36,6 +36,12 @@ export interface CallLegHandler {
   onEnded(reason: EndReason, detail: string): void;
 }
 
+/** Told of the audio a leg actually puts on the wire, in order, and of clears (recordings). */
+export interface WireTap {
+  sent(frame: Uint8Array): void;
+  cleared(): void;
+}
+
 /**
  * The phone side of a call, whatever carries it (Twilio Media Streams, SIP/RTP).
  * Call logic talks only to this, so Twilio and SIP calls share every line of it.
@@ -54,6 +60,8 @@ export interface CallLeg {
   clear(): void;
   /** Audio queued or in flight that the caller has not heard yet, in ms. */
   unplayedMs(): number;
+  /** Legs that pace audio themselves report each frame as it is sent (a recording's heard channel). */
+  setWireTap?(tap: WireTap | undefined): void;
   /** End the phone side. Resolves when the provider has been told. */
   hangup(reason: EndReason): Promise<void>;
 }

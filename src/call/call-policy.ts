@@ -16,6 +16,7 @@ export interface CallPolicy {
   agentFailure: { policy: 'retry' | 'hangup' | 'transfer'; transferTo?: string; fallback: AudioClip; responseTimeoutMs: number };
   answeringMachine: { action: 'hangup' | 'leave-message' | 'connect-agent'; message?: AudioClip };
   transfer: CallPolicySettings['transfer'];
+  recording: 'on' | 'off';
 }
 
 /** What the resolver needs to speak text prompts: the bridge's TTS (cache in front). */
@@ -54,6 +55,12 @@ export class PolicyResolver {
     await Promise.all(texts.map((t) => (t ? this.speak(t) : undefined)));
   }
 
+  /** The merged settings without loading prompts (e.g. an agent's personalization, at ringing time). */
+  settings(agentId: string, overrides?: PartialCallPolicy): CallPolicySettings {
+    const { agents } = this.config;
+    return mergePolicy(this.config.callPolicy, agents.defaults, agents.agents[agentId], overrides);
+  }
+
   resolve(agentId: string, overrides?: PartialCallPolicy): CallPolicy {
     const { agents } = this.config;
     const s = mergePolicy(this.config.callPolicy, agents.defaults, agents.agents[agentId], overrides);
@@ -74,6 +81,7 @@ export class PolicyResolver {
         responseTimeoutMs: s.agentFailure.responseTimeoutSeconds * 1000,
       },
       transfer: s.transfer,
+      recording: s.recording,
       answeringMachine: {
         action: s.answeringMachine.action,
         message: s.answeringMachine.messageAudio ? this.clip(s.answeringMachine.messageAudio) : undefined,

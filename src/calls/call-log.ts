@@ -59,14 +59,18 @@ export class CallLog {
     await this.store.calls.end(id, { reason, providerStatus: status }).catch((err: Error) => this.log.error({ callId: id, err: err.message }, 'could not record unanswered call'));
   }
 
-  async ended(s: CallSession): Promise<void> {
+  /** `extra`: more metadata for the record (e.g. the finished recording). */
+  async ended(s: CallSession, extra: Record<string, JsonValue> = {}): Promise<void> {
     try {
       const turns = s.transcript.toJSON().map((t) => ({ role: t.role, text: t.text, at: t.atMs }));
+      const metadata = { ...endMetadata(s), ...extra };
       // A call back from a failed transfer continues the transcript of its first part.
       const transcript = s.opts.resumed ? [...((await this.store.calls.get(s.id))?.transcript ?? []), ...turns] : turns;
       // A transferred call is finished by the transfer's outcome (connected, or back to an agent).
-      if (s.endReason === 'transfer') await this.store.calls.saveTranscript(s.id, transcript);
-      else await this.store.calls.end(s.id, { reason: s.endReason ?? 'error', transcript, at: s.endedAt });
+      if (s.endReason === 'transfer') {
+        await this.store.calls.saveTranscript(s.id, transcript);
+        await this.store.calls.mergeMetadata(s.id, metadata);
+      } else await this.store.calls.end(s.id, { reason: s.endReason ?? 'error', transcript, at: s.endedAt, metadata });
     } catch (err) {
       this.log.error({ callId: s.id, err: (err as Error).message }, 'could not record call end');
     }
@@ -82,4 +86,13 @@ export class CallLog {
       this.log.error({ callId: s.id, err: (err as Error).message }, 'could not record broadcast outcome');
     }
   }
+}
+
+/** What the post-call event needs from the session: the conversation and the init data it was started with. */
+function endMetadata(s: CallSession): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  if (s.conversationId) out.conversationId = s.conversationId;
+  const init = s.agent?.clientData;
+  if (init) out.clientData = { dynamicVariables: init.dynamicVariables ?? {}, overrides: (init.overrides ?? {}) as Record<string, JsonValue> };
+  return out;
 }

@@ -250,9 +250,10 @@ export function callRequest(campaign: Campaign, s: DialSettings, r: Recipient): 
     // A voicemail variant is left after the beep: synchronous detection that waits for the greeting's end (§3.3).
     if (s.broadcast.voicemail_message && s.machineDetection === 'off') request.machineDetection = 'detect-message-end';
   }
-  if (s.machineDetection !== 'off') {
-    // Read by dialers that know config/call-policy's answeringMachine; others ignore the extra key.
-    (request as OutboundCallRequest & { policy: Record<string, unknown> }).policy = { answeringMachine: { ...s.machinePolicy } };
-  }
+  // Read by dialers that know config/call-policy; others ignore the extra key.
+  const policy: Record<string, unknown> = {};
+  if (s.machineDetection !== 'off') policy.answeringMachine = { ...s.machinePolicy };
+  if (s.recording) policy.recording = s.recording;
+  if (Object.keys(policy).length) (request as OutboundCallRequest & { policy: Record<string, unknown> }).policy = policy;
   return request;
 }

@@ -29,6 +29,8 @@ export interface DialSettings {
   from?: string;
   /** Broadcast campaigns: the message template (with `{{variables}}`), voicemail variant, voice, menu. */
   broadcast?: BroadcastSettings;
+  /** Record this campaign's calls (stereo WAV); the agent's setting otherwise. */
+  recording?: 'on' | 'off';
 }
 
 export const RETRYABLE_STATUSES = ['no-answer', 'busy', 'failed', 'voicemail'] as const;
@@ -83,6 +85,7 @@ export const dialSettingsInput = z.object({
   machine_message_audio: z.string().min(1).optional(),
   ring_timeout_seconds: z.coerce.number().int().min(5).max(600).optional(),
   from: z.string().min(1).optional(),
+  recording: z.enum(['on', 'off']).optional(),
   /** A JSON object, or (multipart) its JSON text. */
   broadcast: z.union([broadcastSchema, z.string().transform((v, ctx) => {
     try {
@@ -119,6 +122,7 @@ export function toDialSettings(input: z.output<typeof dialSettingsInput>): DialS
   if (input.machine_message_audio) s.machinePolicy.messageAudio = input.machine_message_audio;
   if (input.ring_timeout_seconds !== undefined) s.ringTimeoutSeconds = input.ring_timeout_seconds;
   if (input.from) s.from = input.from;
+  if (input.recording) s.recording = input.recording;
   if (input.broadcast) s.broadcast = input.broadcast;
   return s;
 }

@@ -7,7 +7,8 @@ import type { CallRegistry } from '../call/call-registry.js';
 import { findLive, runLocalControl, type ControlReply, type ControlRequest, type LocalControlDeps } from './live-control.js';
 import type { OutboundDialer } from '../calls/outbound-dialer.js';
 import { BridgeError } from '../errors.js';
-import type { Store } from '../store/index.js';
+import type { CallRecord, CallStatus, Store } from '../store/index.js';
+import { toElevenLabsTurn } from '../webhooks/post-call-event.js';
 
 const e164 = z.string().transform((v, ctx) => {
   const n = parsePhoneNumberFromString(v);
@@ -31,14 +32,32 @@ const placeCallBody = z.object({
   broadcast: broadcastSchema.optional(),
 });
 
-/** `GET /calls`: live calls by default; `state=ended` pages through history (`before` = the previous page's `next`). */
+const pageCursor = z.string().regex(/^\d+\..+$/, 'the `next` value of the previous page').transform((v) => {
+  const dot = v.indexOf('.');
+  return { createdAt: Number(v.slice(0, dot)), id: v.slice(dot + 1) };
+});
+const time = z.union([
+  z.string().regex(/^\d+$/).transform(Number),
+  z.string().datetime({ offset: true }).transform((v) => Date.parse(v)),
+]);
+
+/**
+ * `GET /calls`: live calls by default; `state=ended` pages through history
+ * (`before` or `cursor` = the previous page's `next`), filtered by campaign,
+ * status (comma list), direction, either party's number and creation time
+ * (`since` inclusive, `until` exclusive; ISO 8601 or epoch ms).
+ */
 const listQuery = z.object({
   state: z.enum(['live', 'ended']).default('live'),
   limit: z.coerce.number().int().min(1).max(500).default(50),
-  before: z.string().regex(/^\d+\..+$/, 'the `next` value of the previous page').transform((v) => {
-    const dot = v.indexOf('.');
-    return { createdAt: Number(v.slice(0, dot)), id: v.slice(dot + 1) };
-  }).optional(),
+  before: pageCursor.optional(),
+  cursor: pageCursor.optional(),
+  campaign_id: z.string().min(1).optional(),
+  status: z.string().transform((v) => v.split(',') as CallStatus[]).optional(),
+  direction: z.enum(['inbound', 'outbound']).optional(),
+  number: z.string().min(1).optional(),
+  since: time.optional(),
+  until: time.optional(),
 });
 
 export interface CallsRouteDeps {
@@ -65,10 +84,12 @@ export function callsRoutes(deps: CallsRouteDeps): Router {
   router.get('/calls', async (req, res) => {
     const q = listQuery.parse(req.query);
     if (q.state !== 'ended') return void res.json({ calls: deps.registry.list().map((s) => s.describe(false)) });
-    // Call history (what the dashboard shows): stored, ended calls, newest first.
-    const calls = await deps.store.calls.listEnded({ limit: q.limit, before: q.before });
-    const last = calls.at(-1);
-    res.json({ calls: calls.map((c) => ({ ...c, state: 'ended' })), next: calls.length === q.limit && last ? `${last.createdAt}.${last.id}` : null });
+    // Call history (the dashboard's, and integrations'): stored, ended calls, newest first, filtered, by cursor.
+    const page = await deps.store.history.list({
+      campaignId: q.campaign_id, status: q.status, direction: q.direction, number: q.number,
+      since: q.since, until: q.until, limit: q.limit, before: q.before ?? q.cursor,
+    });
+    res.json({ calls: page.calls.map(storedCallJson), next: page.next });
   });
   router.get('/calls/:id', async (req, res) => {
     const live = findLive(deps.registry, req.params.id);
@@ -76,9 +97,14 @@ export function callsRoutes(deps: CallsRouteDeps): Router {
     const stored = (await deps.store.calls.get(req.params.id)) ?? (await deps.store.calls.getByProviderCallId('twilio', req.params.id));
     if (!stored) throw new BridgeError('not-found', `no call ${req.params.id}`, 404);
     // The record's own state machine: queued, ringing, in-progress (held elsewhere) or ended.
-    res.json(stored);
+    res.json(storedCallJson(stored));
   });
   return router;
+}
+
+/** A stored call for the API: each turn also in ElevenLabs' shape (`message`, `time_in_call_secs`). */
+function storedCallJson(c: CallRecord): Record<string, unknown> {
+  return { ...c, transcript: c.transcript?.map((t) => ({ ...t, ...toElevenLabsTurn(t) })) ?? null };
 }
 
 /** A single broadcast call's message, with its `{{variables}}` from `dynamic_variables`. */

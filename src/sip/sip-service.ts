@@ -1,4 +1,5 @@
 import type { BroadcastSettings, Config, PartialCallPolicy, TransferRule } from '../../config/index.js';
+import type { Recordings } from '../recording/recordings.js';
 import { PortAllocator } from '../../sip/media/port-allocator.js';
 import { callerIdOf, headerVariables } from '../../sip/signaling/caller-identity.js';
 import { DrachtioConnection } from '../../sip/signaling/drachtio-connection.js';
@@ -29,6 +30,9 @@ import { SipCallLeg } from './sip-call-leg.js';
 import { recordCallMedia } from './call-media-security.js';
 import { SipRegistrations } from './sip-registrations.js';
 import { runSipTransfer } from './sip-transfer.js';
+import type { Personalizer } from '../personalization/personalizer.js';
+import { refuseUnpersonalized, startPersonalization } from './sip-personalization.js';
+import type { ConversationInit } from '../agent/elevenlabs-protocol.js';
 
 interface Ringing {
   call: RingingCall;
@@ -46,6 +50,9 @@ export interface SipServiceDeps {
   tts: TtsService;
   callLog: CallLog;
   onEnded: (session: CallSession) => void;
+  /** The conversation initiation webhook, started while the INVITE rings. */
+  personalizer?: Personalizer;
+  recordings?: Recordings;
   /** Tests: a stand-in for drachtio's Srf (signaling boundary only). */
   srf?: SrfLike;
 }
@@ -108,6 +115,7 @@ export class SipService {
             ? { status: 503, reason: this.draining ? 'Service Unavailable (draining)' : 'Service Unavailable (capacity)' }
             : () => undefined),
         }, sip.retryAfterSeconds),
+        ...(this.deps.personalizer ? [startPersonalization(this.deps.personalizer)] : []),
         negotiateMedia(this.media),
       ],
       earlyMedia: sip.earlyMedia,
@@ -138,11 +146,14 @@ export class SipService {
     const to = ctx.to.user ?? ctx.to.uri;
     const variables = headerVariables(ctx.req, config.sip.headersToAgent);
     const log = this.deps.log.child({ callId: ctx.callId, leg: 'sip' });
-    const init = this.agentInit(ctx.callId, from, to, variables, {});
+    // A per-agent "refuse" setting declines the call (603) when personalization failed, before anything else.
+    if (this.deps.personalizer) await refuseUnpersonalized(this.deps.personalizer)(ctx);
+    const defaults = this.agentInit(ctx.callId, from, to, variables, {});
+    let init: Promise<ConversationInit> | undefined;
     const call = new RingingCall({
       id: ctx.callId, from, to, agentId, answerTimeoutMs: config.sip.answerTimeoutMs, retryAfterSeconds: config.sip.retryAfterSeconds,
       onAgentFailure: this.deps.policies.resolve(agentId).agentFailure.policy,
-      connect: (signal) => agentConnector(config, log)(agentId, () => init)(signal),
+      connect: (signal) => agentConnector(config, log)(agentId, () => (init ??= this.personalizedInit(ctx.callId, agentId, false, defaults)))(signal),
     });
     const recorded = this.deps.callLog.ringing({ id: call.id, provider: 'sip', from, to, agentId, startedAt: call.startedAt });
     this.ringing.set(ctx, { call, recorded });
@@ -214,12 +225,18 @@ export class SipService {
     const log = rootLog.child({ callId: leg.providerCallId, leg: 'sip' });
     const from = leg.from.user ?? leg.from.uri;
     const to = leg.to.user ?? leg.to.uri;
-    const init = this.agentInit(leg.providerCallId, o.callerId ?? from, to, o.variables ?? {}, o);
-    const connect = agentConnector(config, log)(agentId, () => init);
+    const defaults = this.agentInit(leg.providerCallId, o.callerId ?? from, to, o.variables ?? {}, o);
+    const continued = o.resumed || o.id !== undefined || leg.dialog.direction !== 'inbound';
+    let init: Promise<ConversationInit> | undefined;
+    const connect = agentConnector(config, log)(agentId, () => (init ??= this.personalizedInit(leg.providerCallId, agentId, continued, defaults)));
     let first = o.first;
+    const id = o.id ?? leg.providerCallId;
+    const policy = this.deps.policies.resolve(agentId, o.policy);
+    // A call back from a failed transfer keeps its first recording (finished when that part ended).
+    const recorded = policy.recording === 'on' && !o.resumed && this.deps.recordings ? this.deps.recordings.record(id, leg) : leg;
     return new CallSession({
-      id: o.id ?? leg.providerCallId, direction: leg.dialog.direction, from: o.callerId ?? from, to, agentId, leg, log,
-      metrics: this.deps.metrics, policy: this.deps.policies.resolve(agentId, o.policy), onEnded: o.onEnded ?? this.deps.onEnded,
+      id, direction: leg.dialog.direction, from: o.callerId ?? from, to, agentId, leg: recorded, log,
+      metrics: this.deps.metrics, policy, onEnded: o.onEnded ?? this.deps.onEnded,
       resumed: o.resumed, initialContextUpdate: o.contextUpdate,
       createSpeechDetector: () => createCallerSpeechDetector(),
       connectAgent: (signal) => {
@@ -230,6 +247,15 @@ export class SipService {
       },
       beginTransfer: (s, request, rule) => leg.handOffOnTransfer(() => void this.transfer(leg, s.id, agentId, request, rule, o.policy)),
     });
+  }
+
+  /** Inbound calls merge the personalization webhook's answer (started at the INVITE) over the defaults. */
+  private async personalizedInit(callId: string, agentId: string, continued: boolean, defaults: ConversationInit): Promise<ConversationInit> {
+    const personalizer = this.deps.personalizer;
+    if (!personalizer || continued) return defaults;
+    const v = defaults.dynamicVariables ?? {};
+    const request = { caller_id: String(v.caller_id ?? ''), agent_id: agentId, called_number: String(v.called_number ?? ''), call_sid: callId };
+    return personalizer.initFor(callId, request, defaults);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { EndReason } from '../call/end-reason.js';
-import type { CallRow, CallState, Database, FinalCallStatus } from './schema.js';
+import type { CallRow, CallState, Database, FinalCallStatus, JsonValue } from './schema.js';
+import { fromJson, toJsonOrNull } from './json.js';
 
 /**
  * The call record's state machine: queued → ringing → in-progress → ended.
@@ -26,6 +27,8 @@ export interface CallEnd {
   /** Epoch ms; default now. */
   at?: number;
   transcript?: unknown[];
+  /** Keys merged into the call's metadata in the same write (conversation id, init data, recording). */
+  metadata?: Record<string, JsonValue>;
   /** The provider's error code for a refused dial (Twilio `code`). */
   errorCode?: string | null;
   /**
@@ -56,6 +59,7 @@ function fallbackStatus(reason: EndReason): FinalCallStatus {
 export async function endCallRecord(db: Kysely<Database>, id: string, end: CallEnd, at: number, hooks: readonly CallEndHook[] = []): Promise<CallRow | undefined> {
   return db.transaction().execute(async (trx) => {
     const ps = end.providerStatus ?? null;
+    const metadata = end.metadata ? await mergedMetadata(trx, id, end.metadata) : undefined;
     const row = await trx
       .updateTable('calls')
       .set({
@@ -67,6 +71,7 @@ export async function endCallRecord(db: Kysely<Database>, id: string, end: CallE
         status: sql<FinalCallStatus>`coalesce(provider_status, ${ps}, case when answered_at is not null then 'completed' else ${fallbackStatus(end.reason)} end)`,
         error_code: sql<string | null>`coalesce(error_code, ${end.errorCode ?? null})`,
         ...(end.transcript ? { transcript: JSON.stringify(end.transcript) } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
       })
       .where('id', '=', id)
       .where('state', '<>', 'ended')
@@ -76,6 +81,12 @@ export async function endCallRecord(db: Kysely<Database>, id: string, end: CallE
     if (row) for (const hook of hooks) await hook(trx, row);
     return row;
   });
+}
+
+/** The call's metadata with `patch` merged in, read inside the transaction that writes it (no key lost to a concurrent merge). */
+export async function mergedMetadata(trx: Transaction<Database>, id: string, patch: Record<string, JsonValue>): Promise<string | null> {
+  const row = await trx.selectFrom('calls').select('metadata').where('id', '=', id).executeTakeFirst();
+  return toJsonOrNull({ ...(fromJson<Record<string, JsonValue>>(row?.metadata) ?? {}), ...patch });
 }
 
 /** queued → ringing, or → in-progress (answered; first answer time kept). */

@@ -53,6 +53,8 @@ export interface CallRecord {
   metadata: Record<string, JsonValue> | null;
   /** Media security of a SIP call (null for Twilio, or before it was answered). */
   media: CallMediaSecurity | null;
+  /** When retention deleted the transcript and recording. */
+  purgedAt: number | null;
 }
 
 /** What protected a SIP call: signalling transport, SRTP or not, and the suite. */
@@ -280,6 +282,7 @@ function stateOfStatus(status: CallStatus): CallState {
   return status === 'ringing' || status === 'in-progress' || status === 'queued' ? status : 'ended';
 }
 
+
 export function toCallRecord(row: CallRow): CallRecord {
   return {
     id: row.id,
@@ -306,5 +309,6 @@ export function toCallRecord(row: CallRow): CallRecord {
     metadata: fromJson<Record<string, JsonValue>>(row.metadata),
     media: row.srtp === null || row.srtp === undefined ? null
       : { transport: row.sip_transport ?? null, srtp: Number(row.srtp) === 1, suite: row.srtp_suite ?? null },
+    purgedAt: row.purged_at ?? null,
   };
 }

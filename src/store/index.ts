@@ -3,6 +3,8 @@ import { Campaigns } from './campaigns.js';
 import { createDatabase, type DatabaseHandle, type DatabaseOptions } from './database.js';
 import { DoNotCall } from './do-not-call.js';
 import { Recipients } from './recipients.js';
+import { CallHistory } from './call-history.js';
+import { WebhookOutbox } from './outbox.js';
 
 export * from './schema.js';
 export * from './database.js';
@@ -12,6 +14,8 @@ export * from './calls.js';
 export * from './campaigns.js';
 export * from './recipients.js';
 export * from './do-not-call.js';
+export * from './outbox.js';
+export * from './call-history.js';
 
 /** The database plus one instance of each repository. */
 export interface Store {
@@ -20,6 +24,8 @@ export interface Store {
   campaigns: Campaigns;
   recipients: Recipients;
   doNotCall: DoNotCall;
+  outbox: WebhookOutbox;
+  history: CallHistory;
   close(): Promise<void>;
 }
 
@@ -32,6 +38,8 @@ export async function openStore(options: DatabaseOptions & { now?: () => number 
     campaigns: new Campaigns(ctx),
     recipients: new Recipients(ctx),
     doNotCall: new DoNotCall(ctx),
+    outbox: new WebhookOutbox(ctx),
+    history: new CallHistory(ctx),
     close: () => database.close(),
   };
 }

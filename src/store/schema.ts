@@ -91,6 +91,8 @@ export interface CallsTable {
   instance_id: string | null;
   error_code: string | null;
   media_at: Millis | null;
+  /** Retention deleted the transcript and recording at this time. */
+  purged_at: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface InstancesTable {
@@ -149,8 +151,30 @@ export interface DoNotCallTable {
   created_at: Millis;
 }
 
+export type OutboxStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookOutboxTable {
+  seq: Generated<number>;
+  event_id: string;
+  call_id: string;
+  type: string;
+  body: string;
+  status: OutboxStatus;
+  attempts: number;
+  created_at: Millis;
+  next_attempt_at: Millis;
+  delivered_at: Millis | null;
+  lease_owner: string | null;
+  lease_until: Millis | null;
+  last_error: string | null;
+  last_status: number | null;
+  enrich_until: Millis | null;
+  conversation_id: string | null;
+}
+
 export interface Database {
   calls: CallsTable;
+  webhook_outbox: WebhookOutboxTable;
   campaigns: CampaignsTable;
   campaign_recipients: CampaignRecipientsTable;
   do_not_call: DoNotCallTable;
@@ -165,3 +189,4 @@ export type CallRowUpdate = Updateable<CallsTable>;
 export type CampaignRow = Selectable<CampaignsTable>;
 export type RecipientRow = Selectable<CampaignRecipientsTable>;
 export type NewRecipientRow = Insertable<CampaignRecipientsTable>;
+export type OutboxRow = Selectable<WebhookOutboxTable>;

@@ -12,6 +12,9 @@ import type { TransferRequest } from '../transfer/transfer-request.js';
 import type { TwilioTransfers } from '../transfer/twilio-transfers.js';
 import type { AfterStreamActions } from './after-stream.js';
 import { STREAM_TOKEN_PARAM } from './stream-token.js';
+import type { Personalizer } from '../personalization/personalizer.js';
+import type { Recordings } from '../recording/recordings.js';
+import type { ConversationInit } from '../agent/elevenlabs-protocol.js';
 
 /**
  * Dynamic variables every Twilio call gives its agent. ElevenLabs cannot know
@@ -39,6 +42,8 @@ export interface TwilioCallDeps {
   onEnded: (session: CallSession) => void;
   /** The signed URL fetched at the webhook, if any (keyed by CallSid). */
   prefetchedAgentUrl?: (callSid: string, agentId: string) => Promise<string> | undefined;
+  personalizer?: Personalizer;
+  recordings?: Recordings;
 }
 
 /** Builds the session for a Twilio stream: inbound (id = CallSid) or outbound (id = our call id). */
@@ -48,16 +53,30 @@ export function createTwilioCallSession(leg: TwilioLeg, start: StreamStart, log:
   const agentId = p.agentId || config.elevenlabs.agentId || '';
   const dynamicVariables = callVariables(start);
   const outbound = Boolean(p.callId);
+  // Once per call: a retried agent connection reuses the first answer.
+  let init: Promise<ConversationInit> | undefined;
+  const initData = async (): Promise<ConversationInit> => {
+    // Large overrides (system prompts) stay in the call record, not in TwiML parameters.
+    const overrides = outbound ? (await deps.store.calls.get(p.callId!))?.metadata?.overrides : undefined;
+    const defaults = { dynamicVariables, overrides: (overrides ?? undefined) as Record<string, unknown> | undefined };
+    if (outbound || p.resume || !deps.personalizer) return defaults;
+    const request = { caller_id: p.from ?? '', agent_id: agentId, called_number: p.to ?? '', call_sid: start.callSid };
+    return deps.personalizer.initFor(start.callSid, request, defaults);
+  };
+  const id = p.callId || start.callSid;
+  const policy = deps.policies.resolve(agentId, parseJson<PartialCallPolicy>(p.policy));
+  // A call back from a failed transfer keeps its first recording (finished when that part ended).
+  const recorded = policy.recording === 'on' && !p.resume && deps.recordings ? deps.recordings.record(id, leg) : leg;
   return new CallSession({
-    id: p.callId || start.callSid,
+    id,
     direction: outbound ? 'outbound' : 'inbound',
     from: p.from ?? '',
     to: p.to ?? '',
     agentId,
-    leg,
+    leg: recorded,
     log,
     metrics: deps.metrics,
-    policy: deps.policies.resolve(agentId, parseJson<PartialCallPolicy>(p.policy)),
+    policy,
     onEnded: deps.onEnded,
     resumed: Boolean(p.resume),
     initialContextUpdate: p.transferOutcome
@@ -65,11 +84,7 @@ export function createTwilioCallSession(leg: TwilioLeg, start: StreamStart, log:
       : undefined,
     beginTransfer: (session, request, rule, mode) => beginTwilioTransfer(session.id, start, request, { rule, mode, policy: session.policy }, deps),
     createSpeechDetector: () => createCallerSpeechDetector(),
-    connectAgent: agentConnector(config, log)(agentId, async () => {
-      // Large overrides (system prompts) stay in the call record, not in TwiML parameters.
-      const overrides = outbound ? (await deps.store.calls.get(p.callId!))?.metadata?.overrides : undefined;
-      return { dynamicVariables, overrides: (overrides ?? undefined) as Record<string, unknown> | undefined };
-    }, () => deps.prefetchedAgentUrl?.(start.callSid, agentId)),
+    connectAgent: agentConnector(config, log)(agentId, () => (init ??= initData()), () => deps.prefetchedAgentUrl?.(start.callSid, agentId)),
   });
 }
 

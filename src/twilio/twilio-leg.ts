@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { PlayoutPacer } from '../../media/playout-pacer.js';
-import type { CallLeg, CallLegHandler } from '../call/call-leg.js';
+import type { CallLeg, CallLegHandler, WireTap } from '../call/call-leg.js';
 import type { EndReason } from '../call/end-reason.js';
 import type { MediaClock } from '../../sip/media/media-clock.js';
 import type { Logger } from '../logger.js';
@@ -49,6 +49,9 @@ export class TwilioLeg implements CallLeg {
   private pumping = false;
   private ended = false;
   private readonly pump = (): void => this.flush();
+  /** Recording: frames queued in the pacer, handed to the tap as their media message is sent. */
+  private wireTap: WireTap | undefined;
+  private readonly tapFrames: Uint8Array[] = [];
 
   constructor(private readonly ws: WebSocket, readonly start: StreamStart, private readonly opts: TwilioLegOptions) {
     this.providerCallId = start.callSid;
@@ -66,8 +69,14 @@ export class TwilioLeg implements CallLeg {
     this.handler = handler;
   }
 
+  setWireTap(tap: WireTap | undefined): void {
+    this.wireTap = tap;
+    this.tapFrames.length = 0;
+  }
+
   sendAudio(frame: Uint8Array): void {
     if (this.ended) return;
+    if (this.wireTap) this.tapFrames.push(frame.slice());
     const base64 = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
     this.pacer.enqueue(this.encoder.media(base64), FRAME_MS);
     this.flush();
@@ -83,6 +92,8 @@ export class TwilioLeg implements CallLeg {
     if (this.ended) return;
     this.generation++;
     const dropped = this.pacer.clear(this.now());
+    this.tapFrames.length = 0;
+    this.wireTap?.cleared();
     this.send(this.encoder.clear());
     this.stopPumping();
     if (dropped.length) this.opts.metrics.droppedFrames.inc({ direction: 'to-caller', cause: 'clear' }, dropped.length);
@@ -126,7 +137,13 @@ export class TwilioLeg implements CallLeg {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
-  private readonly sendNow = (text: string): void => this.send(text);
+  private readonly sendNow = (text: string): void => {
+    if (this.wireTap && text.startsWith('{"event":"media"')) {
+      const frame = this.tapFrames.shift();
+      if (frame) this.wireTap.sent(frame);
+    }
+    this.send(text);
+  };
 
   private onMessage(data: unknown, isBinary: boolean): void {
     if (this.ended) return;

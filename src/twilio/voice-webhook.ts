@@ -3,6 +3,7 @@ import type { Config } from '../../config/index.js';
 import type { CallRegistry } from '../call/call-registry.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { Personalizer } from '../personalization/personalizer.js';
 import { connectStreamTwiml, rejectTwiml } from './stream-params.js';
 
 export { STREAM_ENDED_PATH, STREAM_PATH } from './stream-params.js';
@@ -17,6 +18,8 @@ export interface VoiceWebhookDeps {
   metrics: Metrics;
   /** Start the call's agent preparation (signed URL) now, before the stream exists. */
   prepareAgent?: (callSid: string, agentId: string) => void;
+  /** The conversation initiation webhook, started here while Twilio connects the stream. */
+  personalizer?: Personalizer;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface VoiceWebhookDeps {
  * stream token bound to the CallSid.
  */
 export function voiceWebhook(deps: VoiceWebhookDeps): RequestHandler {
-  return (req, res) => {
+  return async (req, res) => {
     const body = (req.body ?? {}) as Record<string, string | undefined>;
     const callSid = body.CallSid ?? '';
     if (!CALL_SID.test(callSid)) {
@@ -54,6 +57,20 @@ export function voiceWebhook(deps: VoiceWebhookDeps): RequestHandler {
       direction: body.Direction ?? 'inbound',
       vars: JSON.stringify(webhookVariables(req)),
     };
+    const personalizer = deps.personalizer;
+    if (personalizer) {
+      // In parallel with answering: the caller hears ringing, then the stream connects (§4.9).
+      personalizer.begin(callSid, { caller_id: context.from, agent_id: agentId, called_number: context.to, call_sid: callSid });
+      if (personalizer.refusesOnFailure(agentId)) {
+        const result = await personalizer.awaitPrepared(callSid);
+        if (result && !result.ok) {
+          log.warn({ reason: result.reason }, 'personalization failed and the agent refuses such calls');
+          deps.metrics.rejected.inc({ source: 'twilio-webhook', reason: 'personalization' });
+          res.send(rejectTwiml('rejected'));
+          return;
+        }
+      }
+    }
     log.info({ from: context.from, to: context.to, agentId }, 'inbound call: connecting media stream');
     deps.prepareAgent?.(callSid, agentId);
     res.send(connectStreamTwiml(deps.config, callSid, context));

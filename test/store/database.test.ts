@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/store/database.js';
 import { dialectOfUrl } from '../../src/store/dialect.js';
+import { migrations } from '../../src/store/migrations/index.js';
 import { dropSchema, postgresSkipReason, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres.js';
 
 const TABLES = ['calls', 'campaign_recipients', 'campaigns', 'do_not_call'];
@@ -49,7 +50,7 @@ describe('createDatabase on SQLite', () => {
       const rows = await second.db.selectFrom('do_not_call').selectAll().execute();
       expect(rows).toEqual([{ phone_number: '+14155550100', reason: null, created_at: 1 }]);
       const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(second.db);
-      expect(applied.rows.map((r) => r.name)).toEqual(['001-initial', '002-call-lifecycle', '003-call-media-security']);
+      expect(applied.rows.map((r) => r.name)).toEqual(Object.keys(migrations('sqlite')).sort());
     } finally {
       await second.close();
     }

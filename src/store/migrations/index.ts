@@ -3,6 +3,7 @@ import type { Dialect } from '../dialect.js';
 import { initialMigration } from './001-initial.js';
 import { callLifecycleMigration } from './002-call-lifecycle.js';
 import { callMediaSecurityMigration } from './003-call-media-security.js';
+import { webhooksMigration } from './004-webhooks.js';
 
 /**
  * Migrations live in code (not read from a folder at run time) so they ship
@@ -14,6 +15,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '001-initial': initialMigration(dialect),
     '002-call-lifecycle': callLifecycleMigration,
     '003-call-media-security': callMediaSecurityMigration(),
+    '004-webhooks': webhooksMigration(dialect),
   };
 }
 
