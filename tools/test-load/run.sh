@@ -29,7 +29,8 @@ trap 'echo "test:load: interrupted"; cleanup; exit 130' INT
 trap 'echo "test:load: terminated"; cleanup; exit 143' TERM
 
 for ((i = 0; i < hogs; i++)); do
-  node -e 'for (;;) {}' &
+  # Spins, and exits by itself once this script is gone (even after a SIGKILL, which no trap sees).
+  node -e 'const parent = process.ppid; for (let i = 0; ; i++) if ((i & 0xfffff) === 0 && process.ppid !== parent) process.exit(0)' &
   hog_pids+=("$!")
 done
 echo "test:load: ${hogs} CPU hogs running (pids ${hog_pids[*]}), up to ${runs} runs"
