@@ -21,6 +21,17 @@ function expectAgentUntouched(h: Harness): void {
   expect(h.agent.connectionCount).toBe(0);
 }
 
+/**
+ * A refused stream after a genuine, signed webhook: the webhook may have
+ * fetched the call's signed URL ahead of the stream (AGENT_PREFETCH_SIGNED_URL),
+ * but no agent socket or conversation was ever opened.
+ */
+function expectNoAgentSocket(h: Harness): void {
+  expect(h.agent.httpRequests.map((r) => r.path)).toEqual(h.agent.httpRequests.length ? ['/v1/convai/conversation/get-signed-url'] : []);
+  expect(h.agent.conversations).toEqual([]);
+  expect(h.agent.connectionCount).toBe(0);
+}
+
 async function tokenParams(h: Harness): Promise<{ callSid: string; params: Record<string, string> }> {
   // A real webhook answer gives us a genuine token to tamper with.
   const callSid = newSid('CA');
@@ -46,12 +57,12 @@ describe('webhook and stream authentication', () => {
     expectAgentUntouched(harness);
   });
 
-  it.each(['missing', 'wrong'] as const)('a stream upgrade with a %s signature is refused with 403 before any agent contact', async (mode) => {
+  it.each(['missing', 'wrong'] as const)('a stream upgrade with a %s signature is refused with 403 before any agent socket opens', async (mode) => {
     harness = await startHarness();
     const sim = await simulateInboundCall({ ...call, bridgeUrl: harness.bridgeUrl, streamSignature: mode });
     await sim.ended;
     expect(sim.stream?.closedInfo?.upgradeStatus).toBe(403);
-    expectAgentUntouched(harness);
+    expectNoAgentSocket(harness);
   });
 
   it('a stream whose token is missing, tampered with or for another call is closed with 1008', async () => {
@@ -69,7 +80,7 @@ describe('webhook and stream authentication', () => {
       expect(closed.code).toBe(1008);
       expect(closed.by).toBe('bridge');
     }
-    expectAgentUntouched(harness);
+    expectNoAgentSocket(harness);
   });
 
   it('an expired token is refused', async () => {
@@ -79,6 +90,6 @@ describe('webhook and stream authentication', () => {
     const url = harness.bridgeUrl.replace('http', 'ws') + '/twilio/media';
     const stream = new MediaStreamCaller({ url, authToken: AUTH_TOKEN, callSid, accountSid: ACCOUNT_SID, customParameters: params });
     expect((await stream.closed).code).toBe(1008);
-    expectAgentUntouched(harness);
+    expectNoAgentSocket(harness);
   });
 });
