@@ -9,7 +9,7 @@ import type { CallSession } from '../../src/call/call-session.js';
 import type { Conversation } from '../../tools/reference-agent/reference-agent.js';
 import { haveAudioTools, speechWav } from '../support/audio-tools.js';
 import { startHarness, type Harness } from '../support/bridge-harness.js';
-import { normalizedCrossCorrelation, resampleForCompare } from '../support/signal.js';
+import { median, resampleForCompare, windowedCorrelation } from '../support/signal.js';
 import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog } from './fake-srf.js';
 import { waitFor } from '../support/wait.js';
 
@@ -77,8 +77,11 @@ describe.skipIf(skip)('SIP call through the bridge (fake Srf, real RTP)', () => 
     const c = await conv;
     await c.waitFor(() => c.userAudio.durationMs >= (speech.length / 8) - 300, 5000);
     const heard = resampleForCompare(c.userAudio.pcm(), 16000, 8000);
-    // Each frame concealed because the machine stalled its packet removes that frame's share of the speech.
-    expect(normalizedCrossCorrelation(speech, heard, 4000).corr).toBeGreaterThanOrEqual(0.9 - lateSends / packets);
+    // Judged per 100 ms window at its own lag: the adaptive jitter buffer inserts or drops a frame when
+    // the (busy) machine delays packets, which shifts what follows without damaging it. Each frame
+    // concealed because this process stalled its own sends removes that frame's share of the speech.
+    const windows = windowedCorrelation(speech, heard, { windowSamples: 800, firstSearch: 8000, back: 1600, ahead: 1600 });
+    expect(median(windows)).toBeGreaterThanOrEqual(0.9 - lateSends / packets);
     expect(c.initiation?.dynamic_variables).toMatchObject({ called_number: CALLED, caller_id: '+15551234567' });
 
     // The echo came back as RTP: PCMU, consecutive sequence numbers, +160 timestamps.
