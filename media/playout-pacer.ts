@@ -37,13 +37,18 @@ export class PlayoutPacer<T> {
     while (this.queuedMs > this.opts.maxQueuedMs && this.dropOldestAudio()) this.droppedFrames++;
   }
 
-  /** Sends every item that is due at `nowMs`; returns how many were sent. */
-  pump(nowMs: number, send: (value: T) => void): number {
+  /**
+   * Sends every item that is due at `nowMs`, at most `maxFrames` audio items
+   * (markers behind them still go); returns how many items were sent.
+   */
+  pump(nowMs: number, send: (value: T) => void, maxFrames = Infinity): number {
     let sent = 0;
+    let frames = 0;
     if (this.playEndMs < nowMs) this.playEndMs = nowMs;
     while (this.head < this.queue.length) {
       const item = this.queue[this.head]!;
-      if (item.durationMs > 0 && this.playEndMs - nowMs >= this.opts.leadMs) break;
+      if (item.durationMs > 0 && (this.playEndMs - nowMs >= this.opts.leadMs || frames >= maxFrames)) break;
+      if (item.durationMs > 0) frames++;
       this.head++;
       this.queuedMs -= item.durationMs;
       this.playEndMs += item.durationMs;

@@ -151,10 +151,11 @@ export class RtpSender {
 
   private sendAudioSlot(slotMs: number): void {
     let frame: Uint8Array | undefined;
+    // One frame per slot, whatever the slot times: a second frame released here would be overwritten (lost).
     this.pacer.pump(slotMs, (item) => {
       if (typeof item === 'string') this.played.push({ label: item, dueMs: frame ? slotMs + FRAME_MS : slotMs });
       else frame = item;
-    });
+    }, 1);
     if (frame) this.lastAudioEndMs = slotMs + FRAME_MS;
     else if (this.opts.sendSilence === false) {
       this.marker = true; // next packet starts a talk-spurt

@@ -160,6 +160,8 @@ function report(name: string, l: Leg, n: number): { p50: number; p95: number; ga
  * itself is asserted without machine noise in jitter-buffer-adaptive.test.ts.
  */
 const QUIET_LAG_MS = 15;
+/** Arrival jitter (RFC 3550 estimate) above which loopback was not a clean link in that run. */
+const CLEAN_JITTER_MS = 3;
 
 /** Runs `measure` until a quiet run (at most `attempts`); returns whether one was quiet. */
 async function untilQuiet(attempts: number, measure: () => Promise<number>): Promise<boolean> {
@@ -182,7 +184,12 @@ describe('RTP playout latency and gaps through RtpSession (real UDP)', () => {
       ra = report('clean, adaptive', a.leg, n);
       rf = report('clean, fixed 60 ms', f.leg, n);
       expect(delays(a.leg).length).toBeGreaterThanOrEqual(n * 0.75); // the audio got through either way
-      return lagP99;
+      // The sender runs in another thread: a busy machine can make its packets jitter while this loop
+      // stays prompt. The buffer's own RFC 3550 estimate says whether the link was clean; growing on a
+      // jittery one is what it should do, so such a run is not a clean-link run.
+      const jitterMs = a.leg.session.stats.jitterBuffer.jitterMs;
+      if (jitterMs > CLEAN_JITTER_MS) console.log(`measured arrival jitter ${jitterMs.toFixed(1)} ms: not a clean link, not judged`);
+      return jitterMs > CLEAN_JITTER_MS ? Math.max(lagP99, QUIET_LAG_MS + 1) : lagP99;
     });
     if (quiet) {
       expect(ra.p50).toBeLessThanOrEqual(30);
