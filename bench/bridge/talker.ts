@@ -8,6 +8,7 @@
  */
 import type { Conversation } from '../../tools/reference-agent/reference-agent.js';
 import type { AgentSpeechOptions, PcmClip } from '../../tools/reference-agent/types.js';
+import { seededRandom as seeded } from '../../tools/reference-agent/chunks.js';
 
 export const TALKER_SPEECH: AgentSpeechOptions = { minChunkMs: 100, maxChunkMs: 250, speed: 4 };
 const UTTERANCE_S: [number, number] = [1.5, 4];
@@ -36,16 +37,6 @@ function clip(seconds: number): PcmClip {
   return c;
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const between = (r: () => number, [lo, hi]: [number, number]): number => lo + (hi - lo) * r();
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
