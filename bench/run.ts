@@ -25,6 +25,7 @@ import { machineCpuMs, processCpuMs, processCpuSplitMs, processRssBytes } from '
 import { formatProfile, summarizeProfile, type ProfileSummary } from './bridge/profile-summary.js';
 import { bridgeStatus } from './bridge/bridge-status.js';
 import { runFirstWordsCalls, type FirstWordsResult } from './bridge/first-words.js';
+import { connectInspectorGc } from './bridge/inspector-gc.js';
 import { formatSoak, soakSample, summarizeSoak, type SoakReport, type SoakSample } from './bridge/soak.js';
 import { countAbove, median, merge, newHistogram, quantile, type Histogram } from './bridge/stats.js';
 
@@ -256,7 +257,7 @@ async function startServerProcess(script: string, args: string[], what: string):
 
 async function startBridge(
   agentUrl: string, calls: number, opts: Options, logFile: string, extraEnv: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string }> {
+): Promise<{ child: ChildProcess; url: string; inspectPort?: number }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -268,6 +269,8 @@ async function startBridge(
     ...extraEnv,
   };
   const execArgv = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=500'] : [];
+  const inspectPort = opts.soakMs !== undefined ? await freePort() : undefined;
+  if (inspectPort !== undefined) execArgv.push(`--inspect=127.0.0.1:${inspectPort}`);
   execArgv.push(...opts.bridgeNodeArgs);
   const log = openSync(logFile, 'w');
   const child = spawn(process.execPath, [...execArgv, join(BUILD_DIR, 'src', 'main.js')], { cwd: ROOT, env, stdio: ['ignore', log, log] });
@@ -276,7 +279,7 @@ async function startBridge(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`bridge exited with ${child.exitCode}; see ${logFile}`);
     try {
-      if ((await fetch(`${url}/readyz`)).ok) return { child, url };
+      if ((await fetch(`${url}/readyz`)).ok) return { child, url, inspectPort };
     } catch {
       /* not listening yet */
     }
@@ -402,14 +405,17 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     const rssSamples: number[] = [];
     const soakSamples: SoakSample[] = [];
     let nextSoakSample = 0;
+    const { inspectPort } = sut as { inspectPort?: number };
+    const gc = opts.soakMs !== undefined && inspectPort !== undefined ? await connectInspectorGc(inspectPort) : undefined;
     while (performance.now() - t0 < opts.seconds * 1000) {
       await sleep(Math.min(1000, opts.seconds * 1000 - (performance.now() - t0)));
       rssSamples.push(processRssBytes(pid));
       if (opts.soakMs !== undefined && target === 'bridge' && performance.now() - t0 >= nextSoakSample) {
         nextSoakSample += opts.soakSampleMs;
-        soakSamples.push(await soakSample(pid, sut.url, (performance.now() - t0) / 1000));
+        soakSamples.push(await soakSample(pid, sut.url, (performance.now() - t0) / 1000, gc));
       }
     }
+    gc?.close();
     for (const c of loads) c.send({ type: 'window-end' } satisfies ToLoad);
     const windowMs = performance.now() - t0;
     const hr1 = process.hrtime.bigint();

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { bridgeStatus } from './bridge-status.js';
+import type { InspectorGc } from './inspector-gc.js';
 import { machineCpuMs, processCpuMs, processRssBytes } from './proc.js';
 
 export interface SoakSample {
@@ -17,6 +18,9 @@ export interface SoakSample {
   t: number;
   rssMb: number;
   heapUsedMb: number;
+  /** RSS and heap used right after a full collection (NaN without the inspector): what a leak makes grow. */
+  gcRssMb: number;
+  gcHeapUsedMb: number;
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
   handles: number;
@@ -36,6 +40,9 @@ export interface SoakReport {
   /** Least-squares slope after warm-up, MB per hour. */
   rssSlopeMbPerHour: number;
   heapSlopeMbPerHour: number;
+  /** The same after a full collection before each sample (NaN without it). */
+  gcRssSlopeMbPerHour: number;
+  gcHeapSlopeMbPerHour: number;
   /** Median of the per-sample event-loop p99 in the first and last third after warm-up, ms. */
   eventLoopP99FirstThirdMs: number;
   eventLoopP99LastThirdMs: number;
@@ -48,8 +55,18 @@ export interface SoakReport {
 
 let previous: { at: number; bridge: number; busy: number; total: number } | undefined;
 
-export async function soakSample(pid: number, url: string, t: number): Promise<SoakSample> {
+export async function soakSample(pid: number, url: string, t: number, gc?: InspectorGc): Promise<SoakSample> {
+  // Before the full collection: the metrics scrape also resets the event-loop histogram,
+  // so the collection's own pause lands in the next sample's max, not this one's.
   const { activeCalls, metrics } = await bridgeStatus(url);
+  const rssBeforeGc = processRssBytes(pid) / 2 ** 20;
+  let gcRssMb = NaN;
+  let gcHeapUsedMb = NaN;
+  if (gc) {
+    await gc.collect();
+    gcRssMb = processRssBytes(pid) / 2 ** 20;
+    gcHeapUsedMb = (await bridgeStatus(url)).metrics['nodejs_heap_size_used_bytes']! / 2 ** 20;
+  }
   const now = performance.now();
   const bridge = processCpuMs(pid);
   const machine = machineCpuMs();
@@ -60,8 +77,10 @@ export async function soakSample(pid: number, url: string, t: number): Promise<S
   const m = (name: string): number => metrics[name] ?? NaN;
   return {
     t,
-    rssMb: processRssBytes(pid) / 2 ** 20,
+    rssMb: rssBeforeGc,
     heapUsedMb: m('nodejs_heap_size_used_bytes') / 2 ** 20,
+    gcRssMb,
+    gcHeapUsedMb,
     eventLoopP99Ms: m('nodejs_eventloop_lag_p99_seconds') * 1000,
     eventLoopMaxMs: m('nodejs_eventloop_lag_max_seconds') * 1000,
     handles: m('nodejs_active_handles_total'),
@@ -105,6 +124,8 @@ export function summarizeSoak(samples: SoakSample[], warmupSeconds: number): Soa
     warmupSeconds,
     rssSlopeMbPerHour: slopePerHour(steady.map((s) => [s.t, s.rssMb])),
     heapSlopeMbPerHour: slopePerHour(steady.map((s) => [s.t, s.heapUsedMb])),
+    gcRssSlopeMbPerHour: slopePerHour(steady.map((s) => [s.t, s.gcRssMb])),
+    gcHeapSlopeMbPerHour: slopePerHour(steady.map((s) => [s.t, s.gcHeapUsedMb])),
     eventLoopP99FirstThirdMs: median(steady.slice(0, third).map((s) => s.eventLoopP99Ms)),
     eventLoopP99LastThirdMs: median(steady.slice(-third).map((s) => s.eventLoopP99Ms)),
     eventLoopMaxMs: Math.max(...steady.map((s) => s.eventLoopMaxMs)),
@@ -120,11 +141,12 @@ export function formatSoak(r: SoakReport): string {
   const rows = r.samples.filter((_, i) => i % Math.max(1, Math.floor(r.samples.length / 12)) === 0);
   return [
     `soak (after ${r.warmupSeconds} s warm-up, ${r.samples.length} samples):`,
-    `  RSS slope ${f(r.rssSlopeMbPerHour)} MB/h, heap-used slope ${f(r.heapSlopeMbPerHour)} MB/h`,
+    `  RSS slope ${f(r.rssSlopeMbPerHour)} MB/h, heap-used slope ${f(r.heapSlopeMbPerHour)} MB/h (plain samples)`,
+    `  after a full GC before each sample: RSS slope ${f(r.gcRssSlopeMbPerHour)} MB/h, heap-used slope ${f(r.gcHeapSlopeMbPerHour)} MB/h`,
     `  event-loop delay p99: first third ${f(r.eventLoopP99FirstThirdMs)} ms, last third ${f(r.eventLoopP99LastThirdMs)} ms; max ${f(r.eventLoopMaxMs, 1)} ms`,
     `  handles ${r.handles.first} -> ${r.handles.last} (min ${r.handles.min}, max ${r.handles.max}); timers ${r.timers.first} -> ${r.timers.last} (min ${r.timers.min}, max ${r.timers.max}); live calls ${r.activeCalls.min}-${r.activeCalls.max}`,
     `  rest of the machine (agent, generators, others): median ${f(r.otherCpuPctMedian, 0)}% of one core`,
-    '  t(s)   RSS MB  heap MB  EL p99 ms  handles  timers  calls  bridge %  other %  load1',
-    ...rows.map((s) => `  ${f(s.t, 0).padStart(5)}  ${f(s.rssMb, 1).padStart(6)}  ${f(s.heapUsedMb, 1).padStart(7)}  ${f(s.eventLoopP99Ms).padStart(9)}  ${String(s.handles).padStart(7)}  ${String(s.timers).padStart(6)}  ${String(s.activeCalls).padStart(5)}  ${f(s.bridgeCpuPct, 0).padStart(8)}  ${f(s.otherCpuPct, 0).padStart(7)}  ${f(s.loadavg1, 1).padStart(5)}`),
+    '  t(s)   RSS MB  heap MB  (after GC)  EL p99 ms  handles  timers  calls  bridge %  other %  load1',
+    ...rows.map((s) => `  ${f(s.t, 0).padStart(5)}  ${f(s.rssMb, 1).padStart(6)}  ${f(s.heapUsedMb, 1).padStart(7)}  ${f(s.gcRssMb, 0).padStart(5)}/${f(s.gcHeapUsedMb, 0).padEnd(4)}  ${f(s.eventLoopP99Ms).padStart(9)}  ${String(s.handles).padStart(7)}  ${String(s.timers).padStart(6)}  ${String(s.activeCalls).padStart(5)}  ${f(s.bridgeCpuPct, 0).padStart(8)}  ${f(s.otherCpuPct, 0).padStart(7)}  ${f(s.loadavg1, 1).padStart(5)}`),
   ].join('\n');
 }
