@@ -1,5 +1,6 @@
 import { parseAudioFormat } from '../../media/audio-format.js';
 import type { AgentLink } from '../agent/agent-link.js';
+import type { AgentEvent } from '../agent/elevenlabs-protocol.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
@@ -10,8 +11,8 @@ import type { CallPolicy } from './call-policy.js';
 import type { LiveCall } from './live-call.js';
 import type { WatchdogState } from './call-watchdog.js';
 import type { EndReason } from './end-reason.js';
-import { handleAgentEvent } from './session-agent-events.js';
-import { routeDtmf, runWatchdog, startTransfer, type TransferResult } from './session-control.js';
+import { decideAgentEvent, transferToolReply, type ToolReply } from './session-agent-events.js';
+import { decideAnsweringMachine, decideDtmf, decideTransfer, decideWatchdog, type EndAction, type TransferResult } from './session-control.js';
 import { CallerSpeech, type SpeechDetectorFactory } from './caller-speech.js';
 import { TimerBag } from './timer-bag.js';
 import type { TransferRequest } from '../transfer/transfer-request.js';
@@ -70,13 +71,13 @@ export class CallSession implements CallLegHandler, LiveCall {
   lastInterruptId = -1;
   /** Queued audio of the current agent turn, for the heard part on barge-in. */
   turnQueuedMs = 0;
-  readonly watch: WatchdogState;
+  private readonly watch: WatchdogState;
   readonly log: Logger;
   private readonly abort = new AbortController();
   private readonly earlyAudio: InboundAudio[] = [];
-  readonly earlyDigits: string[] = [];
+  private readonly earlyDigits: string[] = [];
   private readonly warn: RateLimitedLog;
-  readonly timers = new TimerBag();
+  private readonly timers = new TimerBag();
   private retried = false;
   private fallbackPlayedAt = -Infinity;
   private speech: CallerSpeech | undefined;
@@ -134,7 +135,7 @@ export class CallSession implements CallLegHandler, LiveCall {
     this.opts.leg.attach(this);
     this.opts.metrics.callsStarted.inc({ leg: this.opts.leg.kind });
     this.opts.metrics.activeCalls.inc();
-    this.timers.every(this.opts.watchdogMs ?? 1000, () => runWatchdog(this));
+    this.timers.every(this.opts.watchdogMs ?? 1000, () => this.runWatchdog());
     if (this.policy.silenceEndCallTimeoutMs !== null && this.opts.createSpeechDetector) {
       this.speech = new CallerSpeech(this.leg.codec, (at) => (this.watch.lastCallerSpeechAt = at));
       void this.speech.start(this.opts.createSpeechDetector, this.log);
@@ -174,7 +175,7 @@ export class CallSession implements CallLegHandler, LiveCall {
     this.lastInterruptId = -1;
     this.state = 'active';
     this.log.info({ conversationId: agent.conversationId, uplink: String(this.uplink), downlink: String(this.downlink) }, 'agent conversation started');
-    agent.attach({ onEvent: (e) => handleAgentEvent(this, e), onClosed: (code, reason) => this.onAgentClosed(agent, code, reason) });
+    agent.attach({ onEvent: (e) => this.onAgentEvent(e), onClosed: (code, reason) => this.onAgentClosed(agent, code, reason) });
     if (this.opts.initialContextUpdate) agent.sendContextualUpdate(this.opts.initialContextUpdate);
     if (this.retried) agent.sendContextualUpdate('The previous conversation with this caller was cut off by a technical problem. Apologise briefly and continue.');
     for (const frame of this.earlyAudio.splice(0)) this.onAudio(frame);
@@ -182,7 +183,7 @@ export class CallSession implements CallLegHandler, LiveCall {
   }
 
   /** The agent failed (no connection, lost socket, no answer): the caller hears the fallback at once, then the policy runs. */
-  agentFailed(detail: string): void {
+  private agentFailed(detail: string): void {
     if (this.state === 'ending' || this.state === 'ended') return;
     this.log.warn({ detail, policy: this.policy.agentFailure.policy, retried: this.retried }, 'agent failed');
     const old = this.agent;
@@ -224,7 +225,7 @@ export class CallSession implements CallLegHandler, LiveCall {
   }
 
   /** Plays a prompt of the bridge's own, replacing whatever agent audio was still queued. */
-  playClip(clip: AudioClip, replaceQueued: boolean): void {
+  private playClip(clip: AudioClip, replaceQueued: boolean): void {
     if (replaceQueued) {
       this.downlink?.reset();
       this.leg.clear();
@@ -252,11 +253,19 @@ export class CallSession implements CallLegHandler, LiveCall {
     }
   }
 
+  /** A key press: a configured action (hang up, transfer) or, by default, news for the agent. */
   onDtmf(digit: string): void {
-    routeDtmf(this, digit);
+    this.log.info({ digit }, 'caller pressed a key');
+    const d = decideDtmf(digit, this.state, this.policy.dtmf);
+    if (d.type === 'transfer') {
+      const result = this.transfer(d.request);
+      if (!result.ok) this.log.warn({ digit, error: result.message }, 'key press transfer refused');
+    } else if (d.type === 'queue') this.earlyDigits.push(digit); // delivered once the agent is there
+    else if (d.type === 'forward') this.forwardDigit(digit);
+    else if (d.type !== 'ignore') this.apply(d);
   }
 
-  forwardDigit(digit: string): void {
+  private forwardDigit(digit: string): void {
     if (!this.agent) return;
     if (this.policy.dtmf.mode === 'contextual_update') this.agent.sendContextualUpdate(`The caller pressed the key "${digit}" on the phone keypad.`);
     else if (this.policy.dtmf.mode === 'user_message') this.agent.sendUserMessage(digit);
@@ -272,10 +281,62 @@ export class CallSession implements CallLegHandler, LiveCall {
     void this.end(reason, detail);
   }
 
+  // ---- agent events (decided in session-agent-events) ---------------------
+
+  private onAgentEvent(e: AgentEvent): void {
+    const a = decideAgentEvent(e, this);
+    switch (a.type) {
+      case 'play':
+        return this.playAgentAudio(a.base64);
+      case 'drop-stale':
+        return this.opts.metrics.droppedFrames.inc({ direction: 'to-caller', cause: 'stale-after-interruption' });
+      case 'pong':
+        return this.agent?.sendPong(a.eventId);
+      case 'caller-said':
+        this.transcript.add('user', a.text);
+        this.watch.awaitingAgentSince ??= Date.now();
+        return;
+      case 'agent-said':
+        this.transcript.add('agent', a.text);
+        this.turnQueuedMs = 0;
+        this.watch.awaitingAgentSince = undefined;
+        return;
+      case 'agent-corrected':
+        return this.transcript.correct(a.original, a.corrected);
+      case 'interrupt':
+        return this.interrupt(a.interruptId, a.heardMs, a.queuedMs);
+      case 'reply':
+        this.replyToTool(a.reply);
+        if (a.then) this.apply(a.then);
+        return;
+      case 'transfer':
+        return this.replyToTool(transferToolReply(a.toolCallId, this.transfer(a.request)));
+      case 'end':
+        return this.apply(a.action);
+      case 'warn':
+        return this.log.warn({ code: a.code, message: a.message }, 'agent reported an error');
+      case 'none':
+        return;
+    }
+  }
+
   /** Agent audio after an end was requested keeps flowing until the drain begins. */
-  noteAgentAudio(): void {
+  private playAgentAudio(base64: string): void {
+    if (!this.downlink) return;
     this.lastAgentAudioAt = Date.now();
     this.watch.awaitingAgentSince = undefined;
+    this.downlink.push(base64, this.sendFrame);
+  }
+
+  private interrupt(interruptId: number, heardMs: number, queuedMs: number): void {
+    this.lastInterruptId = interruptId;
+    this.transcript.interruptLastAgent(heardMs, queuedMs);
+    this.downlink?.reset();
+    this.leg.clear();
+  }
+
+  private replyToTool(r: ToolReply): void {
+    this.agent?.sendToolResult(r.toolCallId, r.result, r.isError);
   }
 
   get acceptsAgentAudio(): boolean {
@@ -292,22 +353,48 @@ export class CallSession implements CallLegHandler, LiveCall {
   /** Answering machine detection reported a machine (outbound calls): the policy decides. */
   onAnsweringMachine(answeredBy: string): void {
     if (this.state === 'ending' || this.state === 'ended') return;
-    const { action, message } = this.policy.answeringMachine;
-    this.log.info({ answeredBy, action }, 'answering machine detected');
-    if (action === 'hangup') void this.end('agent-ended', `answering machine (${answeredBy}); hung up`);
-    else if (action === 'leave-message' && message) this.endWithPrompt('agent-ended', message, `answering machine (${answeredBy}); message left`);
-    // No prompt of our own: what the agent is saying is the message; hang up once it has played.
-    else if (action === 'leave-message') this.endAfterPlayback('agent-ended', `answering machine (${answeredBy}); left the agent's message`);
+    this.log.info({ answeredBy, action: this.policy.answeringMachine.action }, 'answering machine detected');
+    const action = decideAnsweringMachine(answeredBy, this.policy.answeringMachine);
+    if (action) this.apply(action);
   }
 
-  /** Hands the caller to a person, within the policy's transfer rules (see session-control). */
+  /** Hands the caller to a person, within the policy's transfer rules (decided in session-control). */
   transfer(request: TransferRequest): TransferResult {
-    return startTransfer(this, request);
+    const plan = decideTransfer(request, { state: this.state, canTransfer: this.opts.beginTransfer !== undefined, policy: this.policy.transfer });
+    if (!plan.ok) return plan;
+    this.opts.beginTransfer?.(this, request, plan.rule, plan.mode);
+    if (plan.silent) {
+      this.downlink?.reset();
+      this.leg.clear();
+      void this.end('transfer', plan.detail);
+    } else {
+      this.endAfterPlayback('transfer', plan.detail, plan.waitForAgent);
+    }
+    return { ok: true, to: plan.to };
   }
 
   // ---- time limits ----------------------------------------------------------
 
-  endWithPrompt(reason: EndReason, prompt: AudioClip | undefined, detail: string): void {
+  /** About once a second: the first time limit reached decides (session-control). */
+  private runWatchdog(): void {
+    const now = Date.now();
+    const unplayed = this.leg.unplayedMs();
+    if (unplayed > 0) this.watch.agentAudibleUntil = now + unplayed;
+    const verdict = decideWatchdog(this.watch, this.policy, this.state, now);
+    if (!verdict) return;
+    this.log.info({ finding: verdict.finding }, 'call limit reached');
+    if (verdict.action) this.apply(verdict.action);
+  }
+
+  /** Carries out an end decided by the control rules. */
+  private apply(a: EndAction): void {
+    if (a.type === 'end') void this.end(a.reason, a.detail);
+    else if (a.type === 'end-after-playback') this.endAfterPlayback(a.reason, a.detail, a.waitForAgent);
+    else if (a.type === 'end-with-prompt') this.endWithPrompt(a.reason, a.prompt, a.detail);
+    else this.agentFailed(a.detail);
+  }
+
+  private endWithPrompt(reason: EndReason, prompt: AudioClip | undefined, detail: string): void {
     if (prompt) this.playClip(prompt, true);
     this.endAfterPlayback(reason, detail, false);
   }
