@@ -50,5 +50,3 @@ export function audibleFrames(pcm: Int16Array, minRms = 300, from = 0, to = pcm.
 export function bridgeForwarding(conv: Conversation, timeoutMs = 15_000): Promise<void> {
   return conv.waitFor(() => conv.userAudio.chunks.length > 0, timeoutMs);
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
