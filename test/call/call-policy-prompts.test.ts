@@ -9,6 +9,7 @@ import { parseConfig } from '../../config/index.js';
 import { PolicyResolver } from '../../src/call/call-policy.js';
 import { createTtsService } from '../../src/tts/tts-service.js';
 import { haveTool } from '../support/tools.js';
+import { waitFor } from '../support/wait.js';
 
 const log = pino({ level: 'silent' });
 
@@ -40,12 +41,8 @@ describe.skipIf(!haveTool('espeak-ng'))('text prompts (espeak-ng)', () => {
     const { resolver, close } = resolverFor({ TTS_ENGINE: 'espeak' });
     const overrides = { silenceGoodbyeText: 'Thank you for calling.', silenceEndCallTimeoutSeconds: 5 };
     expect(resolver.resolve('a', overrides).silenceGoodbye).toBeUndefined();
-    let clip;
-    for (let i = 0; i < 100 && !clip; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      clip = resolver.resolve('a', overrides).silenceGoodbye;
-    }
-    expect(clip?.durationMs).toBeGreaterThan(500);
+    const clip = await waitFor(() => resolver.resolve('a', overrides).silenceGoodbye, { everyMs: 50, what: 'the goodbye synthesized' });
+    expect(clip.durationMs).toBeGreaterThan(500);
     close();
   });
 });

@@ -116,8 +116,8 @@ async function runCase(kind: Kind, order: Step[], index: number): Promise<void> 
   expect(record.providerStatus, label).toBe(FINAL[kind]);
   expect(record.providerCallId, label).toBe(callSid);
   expect(record.endReason, label).toBe(expectedReason(kind, order));
-  await expect.poll(async () => (finals.get(callId) ?? []).length, { timeout: 5000, interval: 20 }).toBe(1);
-  await expect.poll(async () => (await store.recipients.get(recipient.id))?.status, { timeout: 5000, interval: 20 }).toBe(OUTCOME[kind]);
+  await expect.poll(async () => (finals.get(callId) ?? []).length, { timeout: 15_000, interval: 20 }).toBe(1);
+  await expect.poll(async () => (await store.recipients.get(recipient.id))?.status, { timeout: 15_000, interval: 20 }).toBe(OUTCOME[kind]);
   expect(await store.database.db.selectFrom('calls').select('id').where('recipient_id', '=', recipient.id).execute(), label).toHaveLength(1);
 }
 

@@ -121,13 +121,18 @@ describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => 
     // stand-in's count at this moment can lag the claims; it can never exceed them.
     const claimed = 80 - view.counts.cancelled;
     expect(r.standin.createdCount()).toBeLessThanOrEqual(claimed);
-    const t0 = Date.now();
     await r.standin.settled();
-    expect(Date.now() - t0).toBeLessThan(3000); // calls would have talked for 5 s
+    // The live calls were hung up (a REST update ended them), not left to talk their 5 s: every answered
+    // call either carries that update or had talked its full 5 s already when the cancel came.
+    const answered = [...r.standin.calls.values()].filter((c) => c.history.some((h) => h.event === 'in-progress'));
+    const talkedMs = (c: (typeof answered)[number]) => (c.history.find((h) => h.event === 'completed')?.atMs ?? Infinity) - c.history.find((h) => h.event === 'in-progress')!.atMs;
+    const notHungUp = answered.filter((c) => !c.history.some((h) => h.event === 'update'));
+    expect(answered.length - notHungUp.length).toBeGreaterThan(0);
+    expect(notHungUp.filter((c) => talkedMs(c) < 5000)).toEqual([]);
     await waitFor(async () => ((await r.engine.service.status(campaign.id)).progress.active === 0 ? true : undefined), 5000);
-    // No dial after the cancel: the dispatcher polls every idleMs (50 ms), so this covers several
-    // rounds; a late timer only makes the observation longer.
-    await new Promise((res) => setTimeout(res, 300));
+    // No dial after the cancel: a negative check, so a wait, of six dispatcher rounds (idleMs 50 ms);
+    // a late timer only makes the observation longer.
+    await new Promise((res) => setTimeout(res, 6 * 50));
     expect(r.standin.createdCount()).toBeLessThanOrEqual(claimed);
     const final = await r.engine.service.status(campaign.id);
     expect(final.status).toBe('cancelled');

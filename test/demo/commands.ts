@@ -42,6 +42,8 @@ export function run(command: string, env: Record<string, string> = {}): Run {
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // After the exit and once its output pipes are closed: everything it wrote has been read.
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   return {
     child,
     output: () => out,
@@ -58,7 +60,7 @@ export function run(command: string, env: Record<string, string> = {}): Run {
         reject(new Error(`no ${re} within ${ms} ms in:\n${out}`));
       }, ms);
       waiters.add(check);
-      void exited.then(() => setTimeout(() => { if (!re.test(out)) { clearTimeout(timer); waiters.delete(check); reject(new Error(`exited without ${re}:\n${out}`)); } }, 50));
+      void closed.then(() => { if (!re.test(out)) { clearTimeout(timer); waiters.delete(check); reject(new Error(`exited without ${re}:\n${out}`)); } });
       check();
     }),
     stop: async () => {

@@ -4,7 +4,8 @@ import { farEndsByNumber, type FarEndBehaviour } from '../../tools/twilio-standi
 import type { StandinCall } from '../../tools/twilio-standin/outbound-call.js';
 import { haveTool } from '../support/tools.js';
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
-import { audibleFrames, sleep } from '../support/call-helpers.js';
+import { audibleFrames } from '../support/call-helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const skip = !haveTool('espeak-ng');
 let harness: Harness | undefined;
@@ -22,12 +23,10 @@ async function api(path: string, init: RequestInit) {
 }
 
 async function waitCampaign(id: string): Promise<Record<string, any>> {
-  for (let i = 0; i < 300; i++) {
+  return waitFor(async () => {
     const s = (await api(`/campaigns/${id}`, {})).body;
-    if (s.status === 'completed') return s;
-    await sleep(200);
-  }
-  throw new Error('campaign did not complete');
+    return s.status === 'completed' && s;
+  }, { timeoutMs: 60_000, everyMs: 100, what: 'campaign completed' });
 }
 
 function callTo(h: Harness, to: string): StandinCall {
@@ -63,10 +62,10 @@ describe.skipIf(skip)('broadcast campaign (espeak-ng voice, offline)', () => {
     // The row without a name is invalid, with its row number (header = row 1).
     expect(created.body.import.errors).toEqual([expect.objectContaining({ rowNumber: 6, code: 'missing_variable' })]);
 
-    // Press keys once the message has been heard.
+    // Press keys once the message has been heard: the bridge has played it out and offers the menu.
     const press = async (to: string, key: string) => {
-      for (let i = 0; i < 100 && !callTo(h, to)?.engine?.streams[0]; i++) await sleep(100);
-      await sleep(4500);
+      const inMenu = () => h.bridge.registry.list().some((c) => c.describe(false).to === to && c.state === 'menu');
+      await waitFor(() => inMenu() && callTo(h, to)?.engine?.streams[0], { timeoutMs: 30_000, everyMs: 10, what: `menu offered to ${to}` });
       callTo(h, to).engine!.streams[0]!.sendDtmf(key);
     };
     await Promise.all([press(numbers.optOut, '9'), press(numbers.transfer, '1')]);
@@ -103,11 +102,10 @@ describe.skipIf(skip)('broadcast campaign (espeak-ng voice, offline)', () => {
       body: JSON.stringify({ to: numbers.listen, dynamic_variables: { name: 'Ana' }, broadcast: { message: 'Hi {{name}}, the water will be off tomorrow.' } }),
     });
     expect(placed.status).toBe(201);
-    let stored: Record<string, any> = {};
-    for (let i = 0; i < 100 && stored.state !== 'ended'; i++) {
-      await sleep(200);
-      stored = (await api(`/calls/${placed.body.id}`, {})).body;
-    }
+    const stored = await waitFor(async () => {
+      const row = (await api(`/calls/${placed.body.id}`, {})).body;
+      return row.state === 'ended' && row;
+    }, { timeoutMs: 30_000, everyMs: 100, what: 'call ended' });
     expect(stored).toMatchObject({ state: 'ended', endReason: 'agent-ended' });
     expect(stored.metadata.broadcastOutcome).toMatchObject({ message: 'complete' });
     expect(harness.agent.conversations).toHaveLength(0);

@@ -35,8 +35,13 @@ describe('bad input on a media stream', () => {
     stream.sendRaw('[]');
     // A flood: 2,000 frames at once, 40 s of audio in a few ms.
     for (let i = 0; i < 2000; i++) stream.sendRaw(`{"event":"media","streamSid":"${stream.streamSid}","media":{"track":"inbound","payload":"${SILENCE}"}}`);
+    // A key press after it all, on the same socket: once the agent hears of it, the bridge has read
+    // everything before it, and the agent has received what the bridge forwarded before it.
+    stream.sendDtmf('5');
+    await conv.waitFor(() => conv.contextualUpdates.length === 1, 15_000);
     const before = conv.userAudio.durationMs;
-    await new Promise((r) => setTimeout(r, 600));
+    // Real-time audio keeps reaching the agent after the garbage (a closed conversation fails this wait).
+    await conv.waitFor(() => conv.userAudio.durationMs >= before + 100, 15_000);
 
     expect(await rejectedCount(h, 'malformed-json')).toBe(1);
     expect(await rejectedCount(h, 'unknown-event')).toBe(1);

@@ -5,6 +5,7 @@ import { MediaStreamCaller } from '../../tools/twilio-standin/media-stream-calle
 import { parseTwiml } from '../../tools/twilio-standin/twiml-reader.js';
 import { sendSignedRequest } from '../../tools/twilio-standin/webhook-signer.js';
 import { ACCOUNT_SID, AUTH_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
+import { waitFor } from '../support/wait.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -86,7 +87,9 @@ describe('webhook and stream authentication', () => {
   it('an expired token is refused', async () => {
     harness = await startHarness({}, { STREAM_TOKEN_TTL_SECONDS: '1' });
     const { callSid, params } = await tokenParams(harness);
-    await new Promise((r) => setTimeout(r, 2100));
+    // Until the expiry the token carries (v1.<unix seconds>.<mac>) has passed on this clock, the bridge's.
+    const expiry = Number(params.streamToken!.split('.')[1]) * 1000;
+    await waitFor(() => Date.now() > expiry, { timeoutMs: 10_000, what: 'token expired' });
     const url = harness.bridgeUrl.replace('http', 'ws') + '/twilio/media';
     const stream = new MediaStreamCaller({ url, authToken: AUTH_TOKEN, callSid, accountSid: ACCOUNT_SID, customParameters: params });
     expect((await stream.closed).code).toBe(1008);

@@ -7,7 +7,7 @@ import type { SimulatedCall } from '../../tools/twilio-standin/call-simulator.js
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
 import { audibleFrames } from '../support/call-helpers.js';
 import { toneInt16 } from '../support/signal.js';
-import { waitFor } from '../support/wait.js';
+import { eventLoopDelay, waitFor } from '../support/wait.js';
 
 const OPERATOR = '+14155550199';
 let harness: Harness | undefined;
@@ -86,6 +86,7 @@ describe('transfer to a human operator (Twilio)', () => {
   ])('operator %s: the caller is back with the agent within 3 s, told why', async (_name, operator, outcome) => {
     const { h, call, conv } = await start(operator);
     await conv.started;
+    const lag = eventLoopDelay();
     const back = new Promise<Conversation>((r) => h.agent.once('conversation', r));
     await conv.clientToolCall('transfer_to_number', { transfer_number: OPERATOR, client_message: 'one moment', agent_message: 'hi' });
     const next = await back;
@@ -93,7 +94,8 @@ describe('transfer to a human operator (Twilio)', () => {
     const dial = dialOf(call)!;
     const failedAt = dial.endMs ?? dial.legs[0]!.endedMs!;
     const backAt = call.streams[1]!.originMs! - call.call.startMs;
-    expect(backAt - failedAt).toBeLessThan(3000);
+    // Within 3 s; later only by as much as this process's event loop stalled.
+    expect(backAt - failedAt).toBeLessThan(3000 + lag.stop().maxMs);
     expect(next.initiation?.dynamic_variables?.transfer_status).toBe(outcome);
     await next.waitFor(() => next.contextualUpdates.length > 0);
     expect(next.contextualUpdates[0]).toContain(outcome);

@@ -113,11 +113,12 @@ describe.skipIf(skip)('a Twilio call talks to the agent through the bridge', () 
     const clear = await stream.recorder.waitFor((r) => r.event === 'clear', 5000);
     // Anything the bridge sends after its clear would be stale: the agent said nothing new. The
     // stale chunks the agent sends after the interruption are the only audio that could leak; wait
-    // until the bridge has dropped all five, then give a leaked frame the loopback hop to arrive.
+    // until the bridge has dropped all five, then hang up: the stream closes only after the bridge's
+    // close frame, which follows on the same socket whatever the bridge sent before it.
     const staleDropped = async () =>
       (await harness!.bridge.metrics.droppedFrames.get()).values.find((v) => v.labels.cause === 'stale-after-interruption')?.value;
     await waitFor(async () => (await staleDropped()) === 5, { what: 'stale audio dropped' });
-    await new Promise((r) => setTimeout(r, 100)); // a leaked frame would be in flight on loopback; waiting longer only makes the check stricter
+    await call.hangup();
     const mediaAfter = stream.recorder.received.filter((r) => r.event === 'media' && r.atMs > clear.atMs);
     expect(mediaAfter).toEqual([]);
     // On the stream's own timeline (clear.atMs counts from the stream's origin, not the call's).
@@ -127,6 +128,5 @@ describe.skipIf(skip)('a Twilio call talks to the agent through the bridge', () 
     const before = heard.subarray(0, Math.floor(clear.atMs * 8));
     expect(rms(before)).toBeGreaterThan(500);
     expect(await staleDropped()).toBe(5);
-    await call.hangup();
   });
 });

@@ -9,8 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseWav, pcm16FromBytes } from '../../media/wav.js';
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
 import { concatInt16, haveAudioTools, speechWav } from '../support/audio-tools.js';
-import { placeCall, sleep } from '../support/call-helpers.js';
+import { bridgeForwarding, placeCall } from '../support/call-helpers.js';
 import { correlationAtLag, normalizedCrossCorrelation, toneInt16 } from '../support/signal.js';
+import { waitFor } from '../support/wait.js';
 
 let harness: Harness | undefined;
 afterEach(async () => {
@@ -42,16 +43,21 @@ describe.skipIf(!haveAudioTools())('recording', () => {
     const agentSpeech = speechWav('Thank you for calling. Let me look that up for you, one moment. I can see your order here and it is on its way to you now.', { rate: 16000 });
     const { call, conv, ended } = await placeCall(harness, { callerAudio: { pcm8k: callerSpeech } });
     await conv.started;
+    const stream = call.stream!;
+    const sentMs = () => stream.recorder.counts().mediaBytes / 8;
     await conv.say({ text: 'first answer', audio: { pcm: agentSpeech.subarray(0, 16000 * 2), sampleRate: 16000 } });
-    await sleep(2500); // the first answer plays out fully
+    // The first answer (2 s) plays out fully: all of it reached the caller, and its queue ran empty.
+    await waitFor(() => sentMs() >= 2000 - 20 && stream.queuedMs === 0, { what: 'first answer played' });
+    const firstMs = sentMs();
     void conv.say({ text: 'long answer', audio: { pcm: agentSpeech, sampleRate: 16000 } });
-    await sleep(1500);
+    await waitFor(() => sentMs() >= firstMs + 1500, { what: '1.5 s of the long answer sent' });
     conv.interrupt(); // barge-in: the rest of the long answer is never heard
-    await sleep(1000);
+    const clear = await stream.recorder.waitFor((r) => r.event === 'clear', 10_000);
+    // A negative check: the rest of the answer (7 s) must not show up in the recording. Audio leaking
+    // after the clear would be there after a second of the caller's time (the bound below allows 300 ms).
+    await waitFor(() => stream.nowMs() >= clear.atMs + 1000, { what: '1 s after the clear' });
     await call.hangup();
     const session = await ended;
-    const clears = call.stream!.recorder.received.filter((r) => r.event === 'clear');
-    expect(clears.length).toBeGreaterThan(0);
 
     const res = await api(harness, 'GET', `/calls/${session.id}/recording`);
     expect(res.status).toBe(200);
@@ -101,16 +107,21 @@ describe.skipIf(!haveAudioTools())('recording', () => {
 
   it('pause leaves silence of the paused length on both channels; resume records again', { timeout: 60_000 }, async () => {
     harness = await startHarness({ mode: 'scripted' }, { RECORDING: 'on' });
-    const tone = toneInt16(300, 8000, 8, 8000);
+    // Long enough for the three stretches below after a slow set-up on a busy machine.
+    const tone = toneInt16(300, 8000, 30, 8000);
     const { call, conv, ended } = await placeCall(harness, { callerAudio: { pcm8k: tone } });
-    await conv.started;
-    await sleep(1000);
+    // The bridge receives caller audio as the agent receives it (it forwards every frame, paused or not).
+    const received = () => conv.userAudio.durationMs;
+    await bridgeForwarding(conv);
+    await conv.waitFor(() => received() >= 1000);
     const paused = (await (await api(harness, 'POST', `/calls/${call.callSid}/recording/pause`)).json()) as { recording: string; at_ms: number };
     expect(paused.recording).toBe('paused');
-    await sleep(1200);
+    const atPause = received();
+    await conv.waitFor(() => received() >= atPause + 1200);
     const resumed = (await (await api(harness, 'POST', `/calls/${call.callSid}/recording/resume`)).json()) as { recording: string; at_ms: number };
     expect(resumed.recording).toBe('recording');
-    await sleep(800);
+    const atResume = received();
+    await conv.waitFor(() => received() >= atResume + 800);
     expect((await api(harness, 'GET', `/calls/${call.callSid}/recording`)).status).toBe(409); // still recording
     await call.hangup();
     const session = await ended;

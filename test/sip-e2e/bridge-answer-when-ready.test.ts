@@ -9,10 +9,11 @@ import type { Conversation } from '../../tools/reference-agent/reference-agent.j
 import type { ReferenceAgentConfig } from '../../tools/reference-agent/types.js';
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
 import { drachtioUnavailableReason, freePort, startBinary, type DrachtioProcess } from './drachtio-harness.js';
-import { runSipp, type SippOptions } from './sipp.js';
+import { runSipp, udpPortBound, type SippOptions } from './sipp.js';
 import { writeG722Pcap } from './g722-pcap.js';
 import { speechWav } from '../support/audio-tools.js';
 import { median, normalizedCrossCorrelation, windowedCorrelation } from '../support/signal.js';
+import { waitFor } from '../support/wait.js';
 
 const CALLED = '+15550001000';
 const unavailable = process.env.DRACHTIO_BIN ? drachtioUnavailableReason() : 'skipped: set DRACHTIO_BIN to run the bridge over a real drachtio-server';
@@ -44,7 +45,7 @@ describe.skipIf(!!unavailable)(`SIP through drachtio: answer when ready, codecs,
       SIP_CONFIG_FILE: join(dir, 'sip.json'), SIP_PUBLIC_ADDRESS: '127.0.0.1', RTP_BIND_ADDRESS: '127.0.0.1',
       RTP_PORT_MIN: '43000', RTP_PORT_MAX: '43999', SIP_HEADERS_TO_AGENT: 'X-Customer-Id,User-to-User', ...env,
     });
-    for (let i = 0; i < 100 && (await fetch(harness.bridgeUrl + '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await fetch(harness!.bridgeUrl + '/readyz')).status === 200, { everyMs: 100, what: 'bridge ready (drachtio connected)' });
     return harness;
   }
 
@@ -57,12 +58,10 @@ describe.skipIf(!!unavailable)(`SIP through drachtio: answer when ready, codecs,
   }
 
   async function record(h: Harness, id: string) {
-    for (let i = 0; i < 150; i++) {
+    return waitFor(async () => {
       const r = await h.store.calls.get(id);
-      if (r?.endedAt) return r;
-      await new Promise((res) => setTimeout(res, 20));
-    }
-    return h.store.calls.get(id);
+      return r?.endedAt ? r : undefined;
+    }, { what: `call ${id} record closed` });
   }
 
   it('CANCEL while the agent handshake is delayed 3 s: 487, no 200, agent closed with 1000, record canceled', async () => {
@@ -137,11 +136,10 @@ describe.skipIf(!!unavailable)(`SIP through drachtio: answer when ready, codecs,
     // A first caller rings (its agent is slow) and so takes the only slot.
     const ringing = await caller('uac-cancel-after-1s.xml', {}, { timeoutS: 20 });
     // The first call's INVITE is in: wait for its ringing call in the registry.
-    for (let i = 0; i < 100; i++) {
+    await waitFor(async () => {
       const listed = await fetch(harness!.bridgeUrl + '/calls', { headers: { authorization: `Bearer ${API_TOKEN}` } }).then((r) => r.json()) as { calls: unknown[] };
-      if (listed.calls.length > 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return listed.calls.length > 0;
+    }, { what: 'the first call listed' });
     const run = await (await caller('uac-expect-503.xml', {})).done;
     expect(run.code, run.output).toBe(0);
     ringing.kill();
@@ -176,12 +174,12 @@ describe.skipIf(!!unavailable)(`SIP through drachtio: answer when ready, codecs,
       outboundTrunk: 'sipp',
     });
     const proxy = runSipp({ scenario: 'uas-proxy-407.xml', sipPort: proxyPort, mediaPort: await evenPort() });
-    await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
+    await udpPortBound(proxyPort);
     const placed = await fetch(h.bridgeUrl + '/calls', {
       method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
       body: JSON.stringify({ to: '+14155552001', agent_id: 'agent_test', policy: { maxDurationSeconds: 1 } }),
     }).then((r) => r.json()) as { id: string };
-    for (let i = 0; i < 300 && !(await h.store.calls.get(placed.id))?.endedAt; i++) await new Promise((r) => setTimeout(r, 20));
+    await record(h, placed.id);
     const run = await proxy.done;
     expect(run.code, run.output).toBe(0);
     expect(await h.store.calls.get(placed.id)).toMatchObject({ provider: 'sip', endReason: 'max-duration' });

@@ -7,6 +7,7 @@ import type { Conversation } from '../../tools/reference-agent/reference-agent.j
 import { startHarness, type Harness } from '../support/bridge-harness.js';
 import { drachtioUnavailableReason, freePort, startBinary, type DrachtioProcess } from './drachtio-harness.js';
 import { runSipp } from './sipp.js';
+import { waitFor } from '../support/wait.js';
 
 const CALLED = '+15550001000';
 const unavailable = process.env.DRACHTIO_BIN ? drachtioUnavailableReason() : 'skipped: set DRACHTIO_BIN to run the bridge over a real drachtio-server';
@@ -32,7 +33,7 @@ describe.skipIf(!!unavailable)(`SIP call through the bridge to an agent${unavail
       SIP_CONFIG_FILE: join(dir, 'sip.json'), SIP_PUBLIC_ADDRESS: '127.0.0.1', RTP_BIND_ADDRESS: '127.0.0.1',
       RTP_PORT_MIN: '46000', RTP_PORT_MAX: '46999',
     });
-    for (let i = 0; i < 100 && (await fetch(harness.bridgeUrl + '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await fetch(harness!.bridgeUrl + '/readyz')).status === 200, { everyMs: 100, what: 'bridge ready (drachtio connected)' });
   }, 30_000);
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DrachtioConnection } from '../../sip/signaling/drachtio-connection.js';
 import { drachtioUnavailableReason, startBinary } from './drachtio-harness.js';
+import { waitFor } from '../support/wait.js';
 
 /** Readiness follows the real connection: lost when drachtio-server dies, back after it restarts (drachtio-srf back-off). */
 const bin = process.env.DRACHTIO_BIN;
@@ -48,10 +49,6 @@ describe.skipIf(!!unavailable)(`drachtio connection${unavailable ? ` (${unavaila
   }, 20_000);
 });
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+async function until(cond: () => boolean): Promise<void> {
+  await waitFor(cond, { timeoutMs: 15_000 });
 }

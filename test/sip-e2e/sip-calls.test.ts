@@ -7,7 +7,8 @@ import { rtpSessionFactory, type MediaOptions } from '../../sip/signaling/media-
 import { dialWithMedia } from '../../sip/signaling/outbound-leg.js';
 import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
 import { drachtioUnavailableReason, freePort, startDrachtio, type DrachtioTarget } from './drachtio-harness.js';
-import { runSipp } from './sipp.js';
+import { runSipp, udpPortBound } from './sipp.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 /**
  * The signaling against a real drachtio-server, with sipp as the trunk and
@@ -31,7 +32,7 @@ describe.skipIf(!!unavailable)(`SIP end to end: drachtio-server + sipp${unavaila
   const outcomes: InboundOutcome[] = [];
   const waiters: Array<() => void> = [];
   const notify = (): void => { for (const w of waiters.splice(0)) w(); };
-  const next = async <T>(list: T[], index: number, ms = 10_000): Promise<T> => {
+  const next = async <T>(list: T[], index: number, ms = 15_000): Promise<T> => {
     const end = Date.now() + ms;
     while (list.length <= index) {
       if (Date.now() > end) throw new Error('timed out waiting for the call');
@@ -145,7 +146,7 @@ describe.skipIf(!!unavailable)(`SIP end to end: drachtio-server + sipp${unavaila
   async function outbound(password: string): Promise<{ result: Awaited<ReturnType<typeof dialWithMedia>>; sipp: ReturnType<typeof runSipp> }> {
     const port = await freePort();
     const sipp = runSipp({ scenario: 'uas-digest.xml', sipPort: port, mediaPort: await evenPort() });
-    await new Promise((r) => setTimeout(r, 300));   // sipp binds its port
+    await udpPortBound(port);
     const result = await dialWithMedia(target.connection.srf,
       { host: '127.0.0.1', port, credentials: { username: 'bridge', password }, callerId: '+15550001111', headers: { 'X-Campaign': 'e2e' } },
       '+15559990000', media, { ringTimeoutMs: 5000 });
@@ -196,10 +197,6 @@ async function evenPort(): Promise<number> {
   throw new Error('no free even UDP port');
 }
 
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+async function waitFor(cond: () => boolean): Promise<void> {
+  await waitUntil(cond, { timeoutMs: 15_000 });
 }

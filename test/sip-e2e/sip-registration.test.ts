@@ -7,6 +7,7 @@ import type { Conversation } from '../../tools/reference-agent/reference-agent.j
 import { startHarness, type Harness } from '../support/bridge-harness.js';
 import { drachtioUnavailableReason, freePort, startBinary, type DrachtioProcess } from './drachtio-harness.js';
 import { runSipp } from './sipp.js';
+import { waitFor } from '../support/wait.js';
 
 const unavailable = process.env.DRACHTIO_BIN ? drachtioUnavailableReason() : 'skipped: set DRACHTIO_BIN to run registration over a real drachtio-server';
 
@@ -52,12 +53,9 @@ describe.skipIf(!!unavailable)(`REGISTER client over drachtio + sipp${unavailabl
     const body = await r.json() as { registrations?: Ready['registrations'] };
     return { status: r.status, registrations: body.registrations ?? [] };
   };
+  /** `ms` only bounds a failure (at least the 15 s default). */
   const until = async (cond: () => Promise<boolean>, ms: number): Promise<void> => {
-    const end = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > end) throw new Error('condition not met in time');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(cond, { timeoutMs: Math.max(ms, 15_000), everyMs: 100 });
   };
 
   it('registers through the 401, refreshes the 4 s binding, takes a call on the contact, unregisters on close', async () => {

@@ -17,6 +17,7 @@ import { startHarness, type Harness } from '../support/bridge-harness.js';
 import { missingToolsReason } from '../support/tools.js';
 import sdpTransform from 'sdp-transform';
 import { drachtioUnavailableReason, freePort, startBinary, type DrachtioProcess } from './drachtio-harness.js';
+import { waitFor } from '../support/wait.js';
 
 const unavailable = process.env.DRACHTIO_BIN
   ? drachtioUnavailableReason() ?? missingToolsReason(['openssl', 'ffmpeg', 'espeak-ng', 'sox'])
@@ -86,7 +87,7 @@ describe.skipIf(!!unavailable)(`TLS INVITE with SRTP through drachtio${unavailab
       SIP_CONFIG_FILE: join(dir, 'sip.json'), SIP_PUBLIC_ADDRESS: '127.0.0.1', RTP_BIND_ADDRESS: '127.0.0.1',
       RTP_PORT_MIN: '44000', RTP_PORT_MAX: '44999',
     });
-    for (let i = 0; i < 100 && (await fetch(harness.bridgeUrl + '/readyz')).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await fetch(harness!.bridgeUrl + '/readyz')).status === 200, { everyMs: 100, what: 'bridge ready (drachtio connected)' });
   }, 30_000);
 
   afterAll(async () => {
@@ -141,7 +142,7 @@ describe.skipIf(!!unavailable)(`TLS INVITE with SRTP through drachtio${unavailab
     const c = await conv;
     await c.started;
     expect(await new Promise((r) => ff.on('exit', r))).toBe(0);
-    await c.waitFor(() => c.userAudio.durationMs >= pcm.length / 8 - 1000, 8000);
+    await c.waitFor(() => c.userAudio.durationMs >= pcm.length / 8 - 1000, 15_000);
     expect(decrypted).toBeGreaterThan(0);
 
     socket.write([`BYE ${ruri} SIP/2.0`, via('bye1'), ...common, `To: ${toHeader}`, 'CSeq: 2 BYE', 'Content-Length: 0', '', ''].join('\r\n'));

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../support/wait.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -50,4 +51,17 @@ export function runSipp(o: SippOptions): { done: Promise<SippRun>; kill(): void 
     });
   });
   return { done, kill: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Resolves once a UDP socket is bound to `port` on this machine (e.g. sipp, a UAS, started and
+ * listening). Read from /proc/net/udp (Linux): probing by binding the port ourselves could take
+ * it from sipp.
+ */
+export async function udpPortBound(port: number): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  // Lines: "sl local_address rem_address st …", local_address as 0100007F:13C4.
+  await waitFor(() => readFileSync('/proc/net/udp', 'utf8').split('\n').some((l) => l.trim().split(/\s+/)[1]?.endsWith(hex)), {
+    everyMs: 10, what: `a UDP socket on port ${port}`,
+  });
 }

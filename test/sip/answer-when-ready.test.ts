@@ -12,6 +12,7 @@ import { SipService, type SipServiceDeps } from '../../src/sip/sip-service.js';
 import type { Conversation } from '../../tools/reference-agent/reference-agent.js';
 import type { ReferenceAgentConfig } from '../../tools/reference-agent/types.js';
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
+import { paced, udpDrained, waitFor } from '../support/wait.js';
 import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog, type FakeRequest, type FakeResponse } from './fake-srf.js';
 
 /**
@@ -51,12 +52,20 @@ async function setup(agent: Partial<ReferenceAgentConfig>, env: Record<string, s
   return { srf, h, rtp, peerPort: peer.address().port };
 }
 
-async function until(cond: () => boolean, ms = 8000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what} not met in time`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Waits for `cond`; the deadline only bounds a failure (what the tests assert is checked after). */
+async function until(cond: () => boolean, what = 'condition'): Promise<void> {
+  await waitFor(cond, { timeoutMs: 15_000, everyMs: 5, what });
+}
+
+/**
+ * The next conversation holds its metadata back (the agent's start is slow) until `release()`;
+ * never released, the agent never becomes ready. Resolves with the conversation.
+ */
+function slowAgentStart(h: Harness): { conv: Promise<Conversation>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const conv = new Promise<Conversation>((r) => h.agent.once('conversation', (c: Conversation) => { c.holdMetadataUntil = gate; r(c); }));
+  return { conv, release };
 }
 
 const finalOf = (res: FakeResponse) => res.sent.find((r) => r.status >= 200);
@@ -69,20 +78,22 @@ async function api(h: Harness, path: string): Promise<{ status: number; body: Re
 
 describe('inbound SIP: answer when the agent is ready', () => {
   it('rings (180) at once, answers only after conversation_initiation_metadata, no RTP before the 200', async () => {
-    const { srf, h, rtp, peerPort } = await setup({ metadataDelayMs: 400 });
-    const conv = new Promise<Conversation>((r) => h.agent.once('conversation', r));
+    const { srf, h, rtp, peerPort } = await setup({});
+    const { conv, release } = slowAgentStart(h);
     const req = inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) });
     const t0 = performance.now();
     const res = srf.receiveInvite(req);
-    await until(() => res.sent.length > 0, 2000, '180');
+    await until(() => res.sent.length > 0, '180');
     const ringing = res.sent[0]!;
     expect(ringing.status).toBe(180);
     const c = await conv;
+    await c.waitFor(() => c.initiation !== undefined); // the bridge now waits for the agent's metadata
     // While it rings the call is listed, and no 200 went out.
     const listed = await api(h, '/calls');
     expect(listed.body.calls).toEqual([expect.objectContaining({ state: 'ringing', leg: 'sip', from: '+15551234567' })]);
     expect(finalOf(res)).toBeUndefined();
-    await until(() => finalOf(res) !== undefined, 5000, '200 OK');
+    release();
+    await until(() => finalOf(res) !== undefined, '200 OK');
     const ok = finalOf(res)!;
     expect(ok.status).toBe(200);
     const meta = metadataAt(c)!;
@@ -90,7 +101,7 @@ describe('inbound SIP: answer when the agent is ready', () => {
     expect(rtp.filter((p) => p.at < ok.at)).toHaveLength(0);
     console.log(`INVITE→180 ${(ringing.at - t0).toFixed(1)} ms; INVITE→metadata ${(meta - t0).toFixed(1)} ms; metadata→200 ${(ok.at - meta).toFixed(1)} ms`);
     (srf.uasDialogs[0] as FakeDialog).ack();
-    await until(() => rtp.length > 5, 3000, 'RTP after the answer');
+    await until(() => rtp.length > 5, 'RTP after the answer');
     const calls = await api(h, '/calls');
     expect(calls.body.calls).toEqual([expect.objectContaining({ id: req.get('Call-ID'), state: 'active', conversation_id: c.conversationId })]);
     const ended = new Promise<CallSession>((r) => h.bridge.events.once('call-ended', r));
@@ -99,15 +110,20 @@ describe('inbound SIP: answer when the agent is ready', () => {
   });
 
   it('SIP_EARLY_MEDIA=ringback: 183 with our SDP and a 440+480 Hz ringback tone until the agent is ready, then 200', async () => {
-    const { srf, rtp, peerPort } = await setup({ metadataDelayMs: 1200 }, { SIP_EARLY_MEDIA: 'ringback', SIP_CODECS: 'PCMU,PCMA' });
+    const { srf, h, rtp, peerPort } = await setup({}, { SIP_EARLY_MEDIA: 'ringback', SIP_CODECS: 'PCMU,PCMA' });
+    const { release } = slowAgentStart(h);
     const res = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) }));
-    await until(() => res.sent.length > 0, 2000, '183');
+    await until(() => res.sent.length > 0, '183');
     expect(res.sent[0]).toMatchObject({ status: 183, headers: { 'Content-Type': 'application/sdp' } });
     expect(res.sent[0]!.body).toMatch(/^m=audio \d+ RTP\/AVP 0 101/m);
-    await until(() => finalOf(res) !== undefined, 5000, '200 OK');
+    // The agent becomes ready once the caller has heard 1.2 s of ringing (60 packets at 50/s).
+    const pcmu = () => rtp.filter((p) => (p.msg[1]! & 0x7f) === 0);
+    await until(() => pcmu().length >= 60, '1.2 s of ringback');
+    expect(finalOf(res)).toBeUndefined();
+    release();
+    await until(() => finalOf(res) !== undefined, '200 OK');
     const ok = finalOf(res)!;
     const early = rtp.filter((p) => p.at < ok.at && (p.msg[1]! & 0x7f) === 0);
-    expect(early.length).toBeGreaterThan(30); // ~1.2 s of ringing at 50 packets/s
     const pcm = new Int16Array(early.length * 160);
     early.forEach((p, i) => mulawToPcm(p.msg.subarray(12, 172), pcm.subarray(i * 160)));
     const tone = pcm.subarray(0, Math.min(pcm.length, 8000)); // the 2 s "on" part of the cadence
@@ -119,67 +135,69 @@ describe('inbound SIP: answer when the agent is ready', () => {
   });
 
   it('CANCEL while the agent handshake is delayed: no 200, agent closed with 1000, no RTP, record says the caller gave up', async () => {
-    const { srf, h, rtp, peerPort } = await setup({ metadataDelayMs: 3000 });
-    const conv = new Promise<Conversation>((r) => h.agent.once('conversation', r));
+    const { srf, h, rtp, peerPort } = await setup({});
+    const { conv } = slowAgentStart(h); // never ready
     const req = inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) });
     const res = srf.receiveInvite(req);
     const c = await conv;
-    await c.waitFor(() => c.initiation !== undefined, 3000);
+    await c.waitFor(() => c.initiation !== undefined);
     srf.cancel(req);
     const closed = await c.closed;
     expect(closed).toMatchObject({ code: 1000, by: 'client' });
-    await new Promise((r) => setTimeout(r, 300)); // RTP would have started by now, if any were to leak
+    // Once the call's record is closed the call is torn down: any RTP it sent is on its way, and
+    // arrives before a datagram sent after it.
+    const callId = req.get('Call-ID')!;
+    const record = await waitFor(async () => {
+      const r = await h.store.calls.get(callId);
+      return r?.endedAt ? r : undefined;
+    }, { what: 'call record closed' });
+    await udpDrained(peer!);
     expect(res.sent.map((r) => r.status)).toEqual([180]);
     expect(srf.uasDialogs).toHaveLength(0);
     expect(rtp).toHaveLength(0);
-    const callId = req.get('Call-ID')!;
-    let record = await h.store.calls.get(callId);
-    for (let i = 0; i < 100 && !record?.endedAt; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      record = await h.store.calls.get(callId);
-    }
     expect(record).toMatchObject({ status: 'canceled', endReason: 'caller-cancelled', answeredAt: null });
     expect((await api(h, '/calls')).body.calls).toEqual([]);
   });
 
   it('agent slower than SIP_ANSWER_TIMEOUT_MS with policy hangup: 503 + Retry-After, agent closed, record failed', async () => {
-    const { srf, h, rtp, peerPort } = await setup({ metadataDelayMs: 3000 }, { SIP_ANSWER_TIMEOUT_MS: '400', SIP_RETRY_AFTER_SECONDS: '7', AGENT_FAILURE_POLICY: 'hangup' });
-    const conv = new Promise<Conversation>((r) => h.agent.once('conversation', r));
+    const { srf, h, rtp, peerPort } = await setup({}, { SIP_ANSWER_TIMEOUT_MS: '400', SIP_RETRY_AFTER_SECONDS: '7', AGENT_FAILURE_POLICY: 'hangup' });
+    const { conv } = slowAgentStart(h); // never ready
     const req = inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) });
     const t0 = performance.now();
     const res = srf.receiveInvite(req);
     const c = await conv;
-    await until(() => finalOf(res) !== undefined, 3000, 'final response');
+    await until(() => finalOf(res) !== undefined, 'final response');
     const final = finalOf(res)!;
     expect(final).toMatchObject({ status: 503, headers: { 'Retry-After': '7' } });
     expect(final.at - t0).toBeGreaterThanOrEqual(400);
     console.log(`answer timeout 400 ms → 503 after ${(final.at - t0).toFixed(1)} ms`);
     expect((await c.closed).code).toBe(1000);
+    const record = await waitFor(async () => {
+      const r = await h.store.calls.get(req.get('Call-ID')!);
+      return r?.endedAt ? r : undefined;
+    }, { what: 'call record closed' });
+    await udpDrained(peer!);
     expect(rtp).toHaveLength(0);
-    let record = await h.store.calls.get(req.get('Call-ID')!);
-    for (let i = 0; i < 100 && !record?.endedAt; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      record = await h.store.calls.get(req.get('Call-ID')!);
-    }
     expect(record).toMatchObject({ status: 'failed', endReason: 'agent-failed' });
   });
 
   it('agent slower than SIP_ANSWER_TIMEOUT_MS with policy retry: answered at the timeout, fallback heard, then the agent', async () => {
-    const { srf, h, rtp, peerPort } = await setup({ metadataDelayMs: 1500 }, { SIP_ANSWER_TIMEOUT_MS: '400', AGENT_FAILURE_POLICY: 'retry' });
+    const { srf, h, rtp, peerPort } = await setup({}, { SIP_ANSWER_TIMEOUT_MS: '400', AGENT_FAILURE_POLICY: 'retry' });
+    slowAgentStart(h); // the first attempt never becomes ready; the retry does
     const conversations: Conversation[] = [];
     h.agent.on('conversation', (c: Conversation) => conversations.push(c));
     const req = inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) });
     const t0 = performance.now();
     const res = srf.receiveInvite(req);
-    await until(() => finalOf(res) !== undefined, 3000, '200 OK');
+    await until(() => finalOf(res) !== undefined, '200 OK');
     const ok = finalOf(res)!;
     expect(ok.status).toBe(200);
     expect(ok.at - t0).toBeGreaterThanOrEqual(400);
     (srf.uasDialogs[0] as FakeDialog).ack();
     // The fallback (built-in tone) reaches the caller at once.
-    await until(() => rtp.some((p) => p.msg.subarray(12).some((b) => b !== 0xff && b !== 0x7f)), 3000, 'fallback audio');
+    await until(() => rtp.some((p) => p.msg.subarray(12).some((b) => b !== 0xff && b !== 0x7f)), 'fallback audio');
     // The retry opens a second conversation, which becomes the call's.
-    await until(() => conversations.length === 2 && metadataAt(conversations[1]!) !== undefined, 5000, 'retried conversation');
+    await until(() => conversations.length === 2 && metadataAt(conversations[1]!) !== undefined, 'retried conversation');
     expect((await conversations[0]!.closed).code).toBe(1000);
     const calls = await api(h, '/calls');
     expect(calls.body.calls).toEqual([expect.objectContaining({ state: expect.stringMatching(/active|connecting/) })]);
@@ -199,7 +217,7 @@ describe('inbound SIP: answer when the agent is ready', () => {
     });
     const res = srf.receiveInvite(req);
     const c = await conv;
-    await until(() => finalOf(res) !== undefined, 5000, '200 OK');
+    await until(() => finalOf(res) !== undefined, '200 OK');
     expect(c.initiation?.dynamic_variables).toMatchObject({
       caller_id: '+15557654321', called_number: CALLED,
       sip_x_customer_id: 'cust-42', sip_user_to_user: 'A'.repeat(256),
@@ -215,7 +233,7 @@ describe('inbound SIP: answer when the agent is ready', () => {
     const { srf, peerPort } = await setup({}, { SIP_CODECS: 'PCMU,PCMA' });
     for (const [pts, want] of [['8 0 101', '8 101'], ['0 8 101', '0 101'], ['9 0 8 101', '0 101']] as const) {
       const res = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort, pts }) }));
-      await until(() => finalOf(res) !== undefined, 5000, '200 OK');
+      await until(() => finalOf(res) !== undefined, '200 OK');
       expect(/m=audio \d+ RTP\/AVP ([\d ]+)/.exec(finalOf(res)!.body ?? '')?.[1]?.trim()).toBe(want);
       const d = srf.uasDialogs.at(-1) as FakeDialog;
       d.ack();
@@ -229,7 +247,7 @@ describe('inbound SIP: answer when the agent is ready', () => {
     const req: FakeRequest = inviteFrom({ to: CALLED, sdp: '' });
     req.headers.delete('content-type');
     const res = srf.receiveInvite(req);
-    await until(() => finalOf(res) !== undefined, 5000, '200 OK');
+    await until(() => finalOf(res) !== undefined, '200 OK');
     const offer = finalOf(res)!.body ?? '';
     expect(finalOf(res)!.status).toBe(200);
     expect(offer).toMatch(/^m=audio (\d+) RTP\/AVP 0 8 101/m);
@@ -237,32 +255,34 @@ describe('inbound SIP: answer when the agent is ready', () => {
     // Our answer picks PCMA from the offer (RFC 3264 §6.1).
     (srf.uasDialogs[0] as FakeDialog).ack(sdpOffer({ address: '127.0.0.1', port: peerPort, pts: '8 101' }));
     const c = await conv;
-    await until(() => rtp.length > 5, 5000, 'RTP to the answer address');
+    await until(() => rtp.length > 5, 'RTP to the answer address');
     expect(rtp.every((p) => (p.msg[1]! & 0x7f) === 8)).toBe(true);
     // Caller audio reaches the agent through the port we offered.
     const pkt = Buffer.alloc(172, 0xd5);
     pkt[0] = 0x80; pkt[1] = 8;
-    for (let k = 0; k < 25; k++) {
+    await paced(25, 20, (k) => {
       pkt.writeUInt16BE(k, 2); pkt.writeUInt32BE(k * 160, 4); pkt.writeUInt32BE(0xabc, 8);
       peer!.send(pkt, bridgePort, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    });
     await c.waitFor(() => c.userAudio.durationMs >= 200, 5000);
   });
 
   it('503 + Retry-After when at MAX_CONCURRENT_CALLS (a ringing call counts) and while draining', async () => {
-    const { srf, h, peerPort } = await setup({ metadataDelayMs: 2000 }, { MAX_CONCURRENT_CALLS: '1', SIP_RETRY_AFTER_SECONDS: '11' });
+    const { srf, h, peerPort } = await setup({}, { MAX_CONCURRENT_CALLS: '1', SIP_RETRY_AFTER_SECONDS: '11' });
+    const { release } = slowAgentStart(h); // the first call rings until the second has been refused
     const first = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) }));
-    await until(() => first.sent.length > 0, 2000, '180');
+    await until(() => first.sent.length > 0, '180');
     const second = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) }));
-    await until(() => finalOf(second) !== undefined, 2000, 'refusal');
+    await until(() => finalOf(second) !== undefined, 'refusal');
     expect(finalOf(second)).toMatchObject({ status: 503, headers: { 'Retry-After': '11' } });
-    await until(() => finalOf(first) !== undefined, 5000, 'first answered');
+    expect(finalOf(first)).toBeUndefined(); // it was still ringing
+    release();
+    await until(() => finalOf(first) !== undefined, 'first answered');
     (srf.uasDialogs[0] as FakeDialog).ack();
     // Draining: the call in progress continues, a new INVITE is sent elsewhere.
     const closing = h.bridge.close(1500);
     const third = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peerPort }) }));
-    await until(() => finalOf(third) !== undefined, 2000, 'refusal while draining');
+    await until(() => finalOf(third) !== undefined, 'refusal while draining');
     expect(finalOf(third)).toMatchObject({ status: 503, reason: 'Service Unavailable (draining)', headers: { 'Retry-After': '11' } });
     await closing;
     harness = undefined;

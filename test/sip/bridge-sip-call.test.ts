@@ -11,7 +11,7 @@ import { haveAudioTools, speechWav } from '../support/audio-tools.js';
 import { startHarness, type Harness } from '../support/bridge-harness.js';
 import { median, resampleForCompare, windowedCorrelation } from '../support/signal.js';
 import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog } from './fake-srf.js';
-import { waitFor } from '../support/wait.js';
+import { paced, waitFor } from '../support/wait.js';
 
 const CALLED = '+15550001000';
 const skip = !haveAudioTools();
@@ -51,7 +51,7 @@ describe.skipIf(skip)('SIP call through the bridge (fake Srf, real RTP)', () => 
     const ended = new Promise<CallSession>((r) => harness!.bridge.events.once('call-ended', r));
 
     const res = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: sdpOffer({ address: '127.0.0.1', port: peer.address().port, pts: '0 101' }) }));
-    await waitFor(() => res.finalResponseSent, { timeoutMs: 5000, what: 'final response to the INVITE' });
+    await waitFor(() => res.finalResponseSent, { what: 'final response to the INVITE' });
     const answer = res.last!;
     expect(answer.status).toBe(200);
     const bridgePort = Number(/m=audio (\d+)/.exec(answer.body ?? '')?.[1]);
@@ -65,17 +65,16 @@ describe.skipIf(skip)('SIP call through the bridge (fake Srf, real RTP)', () => 
     const buf = new Uint8Array(172);
     let packets = 0;
     let lateSends = 0;
-    for (let k = 0; k * 160 < ulaw.length; k++) {
+    await paced(Math.ceil(ulaw.length / 160), 20, (k) => {
       const len = writeRtpPacket(buf, { marker: k === 0, payloadType: 0, sequenceNumber: 1000 + k, timestamp: k * 160, ssrc: 0x1234 }, ulaw.subarray(k * 160, k * 160 + 160));
       // This process also runs the bridge: a packet sent later than the bridge's jitter buffer can
       // absorb (60 ms default, minus the frame in play) was stalled by the machine, not by the bridge.
       if (performance.now() - (t0 + k * 20) > 60 - 20) lateSends++;
       packets++;
-      peer.send(buf.subarray(0, len), bridgePort, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, Math.max(0, t0 + (k + 1) * 20 - performance.now())));
-    }
+      peer!.send(buf.subarray(0, len), bridgePort, '127.0.0.1');
+    }, t0);
     const c = await conv;
-    await c.waitFor(() => c.userAudio.durationMs >= (speech.length / 8) - 300, 5000);
+    await c.waitFor(() => c.userAudio.durationMs >= (speech.length / 8) - 300, 15_000);
     const heard = resampleForCompare(c.userAudio.pcm(), 16000, 8000);
     // Judged per 100 ms window at its own lag: the adaptive jitter buffer inserts or drops a frame when
     // the (busy) machine delays packets, which shifts what follows without damaging it. Each frame
@@ -86,7 +85,7 @@ describe.skipIf(skip)('SIP call through the bridge (fake Srf, real RTP)', () => 
 
     // The echo came back as RTP: PCMU, consecutive sequence numbers, +160 timestamps.
     const echoRtp = () => received.filter((m) => m.length === 172 && (m[1]! & 0x7f) === 0);
-    await waitFor(() => echoRtp().length > 100, { timeoutMs: 10_000, what: '100 RTP packets of echo' });
+    await waitFor(() => echoRtp().length > 100, { what: '100 RTP packets of echo' });
     const rtp = echoRtp();
     const seqs = rtp.map((m) => m.readUInt16BE(2));
     expect(seqs.slice(1).every((s, i) => ((s - seqs[i]!) & 0xffff) === 1)).toBe(true);

@@ -15,17 +15,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SrtpMasterKey } from '../../media/srtp/srtp-key.js';
 import { DigestVerifier } from '../../sip/signaling/digest.js';
 import { startHarness, type Harness } from '../support/bridge-harness.js';
+import { waitFor } from '../support/wait.js';
 import { FakeRequest, FakeSrf, inviteFrom, response, sdpOffer, type FakeDialog } from './fake-srf.js';
 
 let harness: Harness | undefined;
 afterEach(async () => { await harness?.close(); harness = undefined; });
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** Waits for `cond`; the deadline only bounds a failure. */
+async function until(cond: () => boolean | Promise<boolean>): Promise<void> {
+  await waitFor(cond, { timeoutMs: 15_000, everyMs: 10 });
 }
 
 describe('SIP security through the bridge (fake Srf)', () => {

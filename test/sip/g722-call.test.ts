@@ -10,6 +10,7 @@ import type { Conversation } from '../../tools/reference-agent/reference-agent.j
 import { haveAudioTools, speechWav } from '../support/audio-tools.js';
 import { startHarness, type Harness } from '../support/bridge-harness.js';
 import { median, normalizedCrossCorrelation, windowedCorrelation } from '../support/signal.js';
+import { paced, udpDrained, waitFor } from '../support/wait.js';
 import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog } from './fake-srf.js';
 
 const CALLED = '+15550001000';
@@ -54,7 +55,7 @@ describe.skipIf(skip)('G.722 call through the bridge (fake Srf, real RTP)', () =
 
     const offer = sdpOffer({ address: '127.0.0.1', port: peer.address().port, pts: '9 0 8 101' }).replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000');
     const res = srf.receiveInvite(inviteFrom({ to: CALLED, sdp: offer }));
-    for (let i = 0; i < 600 && !res.finalResponseSent; i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => res.finalResponseSent, { everyMs: 5, what: 'final response to the INVITE' });
     const answer = res.last!;
     expect(answer.status).toBe(200);
     expect(answer.body).toMatch(/^m=audio \d+ RTP\/AVP 9 101/m);
@@ -67,17 +68,21 @@ describe.skipIf(skip)('G.722 call through the bridge (fake Srf, real RTP)', () =
     const frames = Math.floor(speech16k.length / 320);
     const encoder = new G722Encoder();
     const payloads = Array.from({ length: frames }, (_, k) => encoder.encode(speech16k.subarray(k * 320, k * 320 + 320)));
-    const t0 = performance.now();
     const buf = new Uint8Array(172);
-    for (let k = 0; k < frames; k++) {
+    await paced(frames, 20, (k) => {
       const len = writeRtpPacket(buf, { marker: k === 0, payloadType: 9, sequenceNumber: 100 + k, timestamp: k * 160, ssrc: 0x722 }, payloads[k]!);
-      peer.send(buf.subarray(0, len), bridgePort, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, Math.max(0, t0 + (k + 1) * 20 - performance.now())));
-    }
-    await c.waitFor(() => c.userAudio.durationMs >= frames * 20 - 100, 5000);
+      peer!.send(buf.subarray(0, len), bridgePort, '127.0.0.1');
+    });
+    await c.waitFor(() => c.userAudio.durationMs >= frames * 20 - 100, 15_000);
     const heard = c.userAudio.pcm();
-    // The echo came back as G.722 (PT 9); the call is hung up before the (slow) analysis.
-    await new Promise((r) => setTimeout(r, 600));
+    // The echo came back as G.722 (PT 9); the call is hung up before the (slow) analysis. All of the
+    // echo reached the bridge once an event the agent sends after it has (the transcript shows it),
+    // went out once the leg has nothing left to play, and arrived once a datagram sent after it has.
+    c.sendUserTranscript('end of echo');
+    const live = () => harness!.bridge.registry.list()[0];
+    await waitFor(() => (live()?.describe(true).transcript as Array<{ text: string }> | undefined)?.some((t) => t.text === 'end of echo'), { what: 'transcript event' });
+    await waitFor(() => live()!.leg.unplayedMs() === 0, { what: 'echo sent' });
+    await udpDrained(peer);
     const rtp = received.filter((m) => m.length === 172 && (m[1]! & 0x7f) === 9);
     expect(rtp.length).toBeGreaterThan(100);
     (srf.uasDialogs[0] as FakeDialog).remoteBye();

@@ -9,6 +9,7 @@ import { rtpSessionFactory, type MediaOptions } from '../../sip/signaling/media-
 import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
 import type { TrunkConfig } from '../../sip/signaling/trunks.js';
 import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog, type FakeRequest, type FakeResponse } from './fake-srf.js';
+import { waitFor } from '../support/wait.js';
 
 const trunks: TrunkConfig[] = [
   { id: 'carrier', inbound: { allowedCidrs: ['203.0.113.0/24'] } },
@@ -51,12 +52,9 @@ function harness(maxCalls = 5): Harness {
   return { srf, ports, gate, legs, outcomes, call };
 }
 
-async function until(cond: () => boolean, ms = 2000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Waits for `cond`; the deadline only bounds a failure. */
+async function until(cond: () => boolean): Promise<void> {
+  await waitFor(cond, { timeoutMs: 15_000, everyMs: 5 });
 }
 
 describe('inbound INVITE', () => {
@@ -148,7 +146,7 @@ describe('inbound INVITE', () => {
   it('no ACK in time: BYE and the call is not handed over', async () => {
     const h = harness();
     await h.call(inviteFrom());
-    await until(() => h.outcomes.length === 1, 2000);
+    await until(() => h.outcomes.length === 1);
     expect(h.outcomes[0]).toMatchObject({ kind: 'rejected', status: 408 });
     expect((h.srf.uasDialogs[0] as FakeDialog).requests.map((r) => r.method)).toEqual(['BYE']);
     expect(h.legs).toHaveLength(0);

@@ -5,6 +5,7 @@ import { rtpSessionFactory, type MediaOptions } from '../../sip/signaling/media-
 import { outcomeOfStatus, placeSipCall } from '../../sip/signaling/outbound-call.js';
 import { referTransfer } from '../../sip/signaling/refer-transfer.js';
 import type { OutboundTrunkConfig } from '../../sip/signaling/trunks.js';
+import { waitFor } from '../support/wait.js';
 import { FakeDialog, FakeSrf, response, sdpOffer } from './fake-srf.js';
 
 const trunk: OutboundTrunkConfig = {
@@ -112,8 +113,7 @@ describe('dialOperator (bridge-mode transfer)', () => {
     expect(r.operator.media).toMatchObject({ codec: 'PCMA', payloadType: 8, remote: { port: 46000 } });
     expect(m.ports.inUse).toBe(1);
     await r.operator.hangup();
-    await new Promise((res) => setTimeout(res, 20));
-    expect(m.ports.inUse).toBe(0);
+    await waitFor(() => m.ports.inUse === 0, { what: 'port released' });
   });
 
   it('declined → returnToAgent with the port freed; a BYE from either tied leg hangs up the other', async () => {

@@ -22,6 +22,7 @@ import { dialWithMedia } from '../../sip/signaling/outbound-leg.js';
 import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
 import type { TrunkConfig } from '../../sip/signaling/trunks.js';
 import { FakeRequest, FakeSrf, inviteFrom, sdpOffer, type FakeResponse } from './fake-srf.js';
+import { paced, waitFor } from '../support/wait.js';
 
 const open: Array<() => Promise<void> | void> = [];
 afterEach(async () => { for (const f of open.splice(0).reverse()) await f(); });
@@ -59,12 +60,9 @@ function harness(mode: MediaEncryption, trunkMode?: MediaEncryption) {
   return { srf, media, drops, legs, outcomes, call };
 }
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Waits for `cond`; the deadline only bounds a failure. */
+async function until(cond: () => boolean): Promise<void> {
+  await waitFor(cond, { timeoutMs: 15_000, everyMs: 5 });
 }
 
 async function peerSocket(): Promise<Socket> {
@@ -109,7 +107,7 @@ describe('inbound RTP/SAVP (SDES) over the fake Srf', () => {
     peer.on('message', (msg) => { const r = far.unprotectRtp(msg); if (r.ok) fromUs.push(r.packet); });
     const to = leg.media.session.localPort;
     const stranger = new SrtpContext(new SrtpMasterKey(SUITE, randomBytes(30)), ours.key);
-    for (let i = 0; i < 25; i++) {
+    await paced(25, 20, (i) => {
       const wire = far.protectRtp(rtp(1000 + i, 0xabc, 0x2a));
       peer.send(wire, to, '127.0.0.1');
       if (i % 5 === 4) {
@@ -118,8 +116,7 @@ describe('inbound RTP/SAVP (SDES) over the fake Srf', () => {
         peer.send(bad, to, '127.0.0.1'); // tampered
         peer.send(stranger.protectRtp(rtp(3000 + i, 0xabc, 0x2a)), to, '127.0.0.1'); // wrong key
       }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    });
     await until(() => heard.some((f) => f[0] === 0x2a) && fromUs.length > 5);
     leg.media.session.sendAudio(new Uint8Array(160).fill(0x33));
     await until(() => fromUs.some((p) => p[12] === 0x33));

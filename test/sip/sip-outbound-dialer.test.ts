@@ -8,7 +8,8 @@ import { dtmfEventCode, dtmfPacketPlan, writeTelephoneEvent } from '../../media/
 import { writeRtpPacket } from '../../media/rtp-packet.js';
 import { speechWav } from '../support/audio-tools.js';
 import { API_TOKEN, startHarness, type Harness } from '../support/bridge-harness.js';
-import { audibleFrames, sleep } from '../support/call-helpers.js';
+import { audibleFrames } from '../support/call-helpers.js';
+import { paced, waitFor } from '../support/wait.js';
 import { haveTool } from '../support/tools.js';
 import { FakeSrf, sdpOffer, type FakeDialog, type FakeUac } from './fake-srf.js';
 
@@ -53,12 +54,10 @@ async function api(path: string, init: RequestInit = {}): Promise<{ status: numb
 }
 
 async function waitEnded(id: string): Promise<Record<string, any>> {
-  for (let i = 0; i < 150; i++) {
+  return waitFor(async () => {
     const call = (await api(`/calls/${id}`)).body;
-    if (call.state === 'ended') return call;
-    await sleep(200);
-  }
-  throw new Error(`call ${id} did not end`);
+    return call.state === 'ended' && call;
+  }, { timeoutMs: 30_000, everyMs: 100, what: `call ${id} ended` });
 }
 
 /** The PCMU audio in the RTP the far end received, in arrival order. */
@@ -76,14 +75,14 @@ function bridgeRtpPort(uac: FakeUac): number {
 /** One key as RFC 4733 telephone-events (PT 101) from the far end. */
 async function pressKey(key: string, port: number): Promise<void> {
   const buf = new Uint8Array(16);
-  let seq = 5000;
-  for (const p of dtmfPacketPlan(key)) {
+  const plan = dtmfPacketPlan(key);
+  await paced(plan.length, 20, (k) => {
+    const p = plan[k]!;
     const payload = new Uint8Array(4);
     writeTelephoneEvent(payload, 0, { event: dtmfEventCode(key)!, volume: 10, end: p.end, duration: p.duration });
-    const len = writeRtpPacket(buf, { marker: p.marker, payloadType: 101, sequenceNumber: seq++, timestamp: 80_000, ssrc: 0x4321 }, payload);
+    const len = writeRtpPacket(buf, { marker: p.marker, payloadType: 101, sequenceNumber: 5000 + k, timestamp: 80_000, ssrc: 0x4321 }, payload);
     peer!.send(buf.subarray(0, len), port, '127.0.0.1');
-    await sleep(20);
-  }
+  });
 }
 
 describe.skipIf(!haveTool('espeak-ng'))('outbound calls through the SIP trunk (fake Srf, real RTP)', () => {
@@ -126,17 +125,10 @@ describe.skipIf(!haveTool('espeak-ng'))('outbound calls through the SIP trunk (f
     });
     expect(placed, JSON.stringify(placed.body)).toMatchObject({ status: 201 });
     const { uac, dialog } = await answered;
-    // The far end listens until the message is over (most of it heard, then 0.7 s without
-    // speech: the menu is waiting), then presses 9. A key during the message would cut it short.
+    // The far end listens until the message is over (the bridge has played it out and offers the
+    // menu), then presses 9. A key during the message would cut it short.
     const reference = audibleFrames(speechWav(message, { rate: 8000 }));
-    let last = 0;
-    let quietSince = performance.now();
-    for (let i = 0; i < 400; i++) {
-      const now = audibleFrames(heardPcm(rtp));
-      if (now !== last) [last, quietSince] = [now, performance.now()];
-      if (last >= reference * 0.8 && performance.now() - quietSince > 700) break;
-      await sleep(50);
-    }
+    await waitFor(() => harness!.bridge.registry.list().some((c) => c.state === 'menu'), { timeoutMs: 30_000, what: 'menu offered' });
     await pressKey('9', bridgeRtpPort(uac));
     const call = await waitEnded(placed.body.id);
 

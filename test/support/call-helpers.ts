@@ -43,4 +43,10 @@ export function audibleFrames(pcm: Int16Array, minRms = 300, from = 0, to = pcm.
   return n;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * Resolves once the bridge has the agent attached and forwards the caller's audio to it: the
+ * first caller audio the agent receives comes after the bridge set up both audio paths.
+ */
+export function bridgeForwarding(conv: Conversation, timeoutMs = 15_000): Promise<void> {
+  return conv.waitFor(() => conv.userAudio.chunks.length > 0, timeoutMs);
+}

@@ -4,6 +4,8 @@
  * machine or too short on a busy one. Timeouts here are failure deadlines
  * (generous), never the expected duration.
  */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:dgram';
 import type { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -82,4 +84,47 @@ export function eventLoopDelay(resolutionMs = 5): { stop(): { maxMs: number; p50
       return { maxMs: late(h.max), p50Ms: late(h.percentile(50)) };
     },
   };
+}
+
+/**
+ * Calls `send(k)` for k = 0 … count-1 at `start + k * periodMs` (performance.now()): a peer's
+ * real-time sending, drift-corrected like a phone line: after a stall the overdue sends go at
+ * once instead of the whole schedule sliding later. Resolves after the last send.
+ */
+export function paced(count: number, periodMs: number, send: (k: number) => void, start = performance.now()): Promise<void> {
+  return scheduled(Array.from({ length: count }, (_, k) => k * periodMs), send, start);
+}
+
+/** Calls `send(i)` at `start + offsetsMs[i]` (ascending offsets), drift-corrected like `paced`. */
+export async function scheduled(offsetsMs: number[], send: (i: number) => void, start = performance.now()): Promise<void> {
+  for (let i = 0; i < offsetsMs.length; i++) {
+    const due = start + offsetsMs[i]! - performance.now();
+    if (due > 1) await new Promise((r) => setTimeout(r, due));
+    send(i);
+  }
+}
+
+/**
+ * Resolves once every datagram sent to `socket` on loopback before this call has been received:
+ * loopback queues datagrams in the order they were sent, and a marker sent now comes after them.
+ * The marker is typed as RTCP (second byte 200), so RTP filters (payload type < 72) skip it.
+ */
+export async function udpDrained(socket: Socket, opts: WaitOptions = {}): Promise<void> {
+  const marker = Buffer.concat([Buffer.from([0x80, 200]), randomBytes(8)]);
+  const seen = waitForEvent<Buffer>(socket, 'message', { ...opts, filter: (m) => m.equals(marker), what: opts.what ?? 'UDP drain marker' });
+  socket.send(marker, socket.address().port, '127.0.0.1');
+  await seen;
+}
+
+/** Resolves after `n` ticks of a periodic clock that takes tick listeners (e.g. a MediaClock). */
+export function clockTicks(clock: { add(fn: () => void): void; remove(fn: () => void): void }, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    let left = n;
+    const onTick = (): void => {
+      if (--left > 0) return;
+      clock.remove(onTick);
+      resolve();
+    };
+    clock.add(onTick);
+  });
 }

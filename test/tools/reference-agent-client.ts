@@ -64,7 +64,7 @@ export class AgentClient {
   }
 
   /** Resolves once `predicate` holds over the events received so far. */
-  until(predicate: (events: ServerEvent[]) => boolean, timeoutMs = 5000): Promise<void> {
+  until(predicate: (events: ServerEvent[]) => boolean, timeoutMs = 15_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (!predicate(this.events)) return;
@@ -85,12 +85,12 @@ export class AgentClient {
   }
 
   /** The first event of `type` that arrives after this call. */
-  async next(type: string, timeoutMs = 5000): Promise<ServerEvent> {
+  async next(type: string, timeoutMs = 15_000): Promise<ServerEvent> {
     return this.nth(type, this.ofType(type).length, timeoutMs);
   }
 
   /** The event of `type` at `index` (0 = first ever), waiting for it if needed. */
-  async nth(type: string, index: number, timeoutMs = 5000): Promise<ServerEvent> {
+  async nth(type: string, index: number, timeoutMs = 15_000): Promise<ServerEvent> {
     await this.until(() => this.ofType(type).length > index, timeoutMs);
     return this.ofType(type)[index]!;
   }

@@ -10,6 +10,7 @@ import { farEndsByNumber } from '../../tools/twilio-standin/far-end.js';
 import { isSid } from '../../tools/twilio-standin/ids.js';
 import { startTwilioStandin, type TwilioStandin, type TwilioStandinOptions } from '../../tools/twilio-standin/rest-server.js';
 import { FakeBridge, type BridgeSocket } from './twilio-standin-fake-bridge.js';
+import { eventLoopDelay, waitFor } from '../support/wait.js';
 
 const TOKEN = 'rest-standin-token-0123456789abcdef';
 const ACCOUNT = 'AC' + '0123456789abcdef'.repeat(2);
@@ -51,11 +52,14 @@ async function start(opts: Partial<TwilioStandinOptions> = {}): Promise<TwilioSt
   return standin;
 }
 
-/** The bridge's TwiML: a stream it closes after `holdMs`, then <Hangup/>. */
-function streamThenHangup(holdMs = 100): void {
+/**
+ * The bridge's TwiML: a stream, then <Hangup/>. The bridge closes the stream once the caller's first
+ * frame is in, or (`hold`) never: then only the stand-in's close() ends it.
+ */
+function streamThenHangup(mode: 'close' | 'hold' = 'close'): void {
   bridge.twiml.set('/twilio/outbound', () => `<Response><Connect><Stream url="${bridge.mediaUrl}"/></Connect><Hangup/></Response>`);
   bridge.onStream = (s: BridgeSocket) => {
-    void s.next('start').then(() => setTimeout(() => s.ws.close(1000, 'done'), holdMs));
+    if (mode === 'close') void s.next('media').then(() => s.ws.close(1000, 'done'));
   };
 }
 
@@ -147,13 +151,16 @@ describe('REST stand-in: calls.create', () => {
 
   it('rings for Timeout (scaled) before no-answer', async () => {
     await start({ timeScale: 0.02 });
+    const lag = eventLoopDelay();
     const created = await client.calls.create({ to: NO_ANSWER, from: FROM, url: `${bridge.baseUrl}/twilio/outbound`, timeout: 10 });
     const call = standin!.calls.get(created.sid)!;
     await call.done;
+    const { maxMs } = lag.stop();
     const ringing = call.history.find((h) => h.event === 'ringing')!.atMs;
     const noAnswer = call.history.find((h) => h.event === 'no-answer')!.atMs;
     expect(noAnswer - ringing).toBeGreaterThanOrEqual(190);
-    expect(noAnswer - ringing).toBeLessThan(800);
+    // 10 s × 0.02 = 200 ms of ringing; late only by as much as this process's event loop stalled.
+    expect(noAnswer - ringing).toBeLessThan(800 + maxMs);
   });
 
   it('the far end hanging up ends the call as completed with its duration', async () => {
@@ -222,7 +229,7 @@ describe('REST stand-in: calls(sid).update', () => {
     await expect(client.calls(created.sid).update({ twiml: '<Response/>' })).rejects.toMatchObject({ status: 400, code: 21220 });
 
     const second = await client.calls.create({ to: HUMAN, from: FROM, twiml: '<Response><Pause length="30"/></Response>' });
-    await expect.poll(() => standin!.calls.get(second.sid)!.status).toBe('in-progress');
+    await expect.poll(() => standin!.calls.get(second.sid)!.status, { timeout: 15_000 }).toBe('in-progress');
     await client.calls(second.sid).update({ status: 'completed' });
     await standin!.calls.get(second.sid)!.done;
     expect(standin!.calls.get(second.sid)!.engine!.result!.how).toBe('completed-by-api');
@@ -231,7 +238,7 @@ describe('REST stand-in: calls(sid).update', () => {
   it('Status=canceled cancels a ringing call', async () => {
     await start({ timeScale: 1 });
     const created = await client.calls.create({ to: NO_ANSWER, from: FROM, url: `${bridge.baseUrl}/twilio/outbound`, statusCallback: `${bridge.baseUrl}/status` });
-    await expect.poll(() => standin!.calls.get(created.sid)!.status).toBe('ringing');
+    await expect.poll(() => standin!.calls.get(created.sid)!.status, { timeout: 15_000 }).toBe('ringing');
     const updated = await client.calls(created.sid).update({ status: 'canceled' });
     expect(updated.sid).toBe(created.sid);
     await standin!.calls.get(created.sid)!.done;
@@ -281,7 +288,7 @@ describe('REST stand-in: answering machine detection', () => {
       asyncAmdStatusCallback: `${bridge.baseUrl}/amd`,
     });
     const call = standin!.calls.get(created.sid)!;
-    await expect.poll(() => requestsTo('/amd').length).toBe(1);
+    await expect.poll(() => requestsTo('/amd').length, { timeout: 15_000 }).toBe(1);
     expect(requestsTo('/twilio/outbound')[0]!.params.AnsweredBy).toBeUndefined();
     expect(requestsTo('/amd')[0]).toMatchObject({
       signatureValid: true,
@@ -332,22 +339,23 @@ describe('REST stand-in: cleanup', () => {
   it('leaves no timers, sockets or servers behind once closed', async () => {
     const count = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r.startsWith('TCP')).length;
     await bridge.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setImmediate(r)); // close callbacks of the old bridge's handles run
     const before = count();
     bridge = await new FakeBridge(TOKEN).listen();
     bridge.twiml.set('/status', () => '');
     await start({ timeScale: 1 });
-    streamThenHangup(2000);
+    streamThenHangup('hold');
     // One call streaming, one ringing, one whose TwiML never ends: close() must end them all.
     await client.calls.create({ to: HUMAN, from: FROM, url: `${bridge.baseUrl}/twilio/outbound`, statusCallback: `${bridge.baseUrl}/status` });
     await client.calls.create({ to: NO_ANSWER, from: FROM, url: `${bridge.baseUrl}/twilio/outbound` });
     await client.calls.create({ to: HUMAN, from: FROM, twiml: '<Response><Pause length="60"/></Response>' });
-    await expect.poll(() => bridge.sockets.length).toBe(1);
+    await expect.poll(() => bridge.sockets.length, { timeout: 15_000 }).toBe(1);
     await standin!.close();
     standin = undefined;
     await bridge.close();
-    // Client sockets see the server's FIN a moment later; poll with a plain loop (expect.poll holds a timer).
-    for (let i = 0; i < 250 && count() > before; i++) await new Promise((r) => setTimeout(r, 20));
+    // Client sockets see the server's FIN a moment later. (waitFor's own timer has fired whenever it probes;
+    // expect.poll would hold one.)
+    await waitFor(() => count() <= before, { timeoutMs: 15_000, what: `at most ${before} timers and sockets` });
     expect(count()).toBeLessThanOrEqual(before);
     bridge = await new FakeBridge(TOKEN).listen(); // for afterEach
   });

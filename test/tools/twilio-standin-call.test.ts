@@ -2,7 +2,7 @@ import twilio from 'twilio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { simulateInboundCall, type InboundCallOptions, type SimulatedCall } from '../../tools/twilio-standin/call-simulator.js';
 import { isSid } from '../../tools/twilio-standin/ids.js';
-import { FakeBridge, level, sendMedia, sleep, ulawTone, type BridgeSocket } from './twilio-standin-fake-bridge.js';
+import { FakeBridge, level, sendMark, sendMedia, ulawTone, type BridgeSocket } from './twilio-standin-fake-bridge.js';
 
 const TOKEN = 'call-test-token-abcdef0123456789';
 const FROM = '+15551230001';
@@ -36,12 +36,13 @@ function streamTwiml(opts: { action?: string; after?: (r: twilio.twiml.VoiceResp
   return r.toString();
 }
 
-/** The bridge plays 200 ms of audio after `start`, then closes the socket. */
-function bridgePlaysThenCloses(afterMs = 400): void {
+/** The bridge plays 200 ms of audio after `start`, then closes the socket once the caller has played it (mark echoed). */
+function bridgePlaysThenCloses(): void {
   bridge.onStream = (s: BridgeSocket) => {
     void s.next('start').then(async (start) => {
       sendMedia(s, start.streamSid, ulawTone(200));
-      await sleep(afterMs);
+      sendMark(s, start.streamSid, 'played');
+      await s.next('mark');
       s.ws.close(1000, 'done');
     });
   };
@@ -102,7 +103,7 @@ describe('inbound call', () => {
     bridge.twiml.set('/twilio/voice', () => streamTwiml({ action: '/twilio/after', after: (r) => r.say('never reached') }));
     bridge.twiml.set('/twilio/after', () => `<Response><Say voice="alice">Goodbye &amp; thanks</Say><Redirect>/twilio/final</Redirect></Response>`);
     bridge.twiml.set('/twilio/final', () => `<Response><Pause length="2"/><Hangup/></Response>`);
-    bridgePlaysThenCloses(100);
+    bridgePlaysThenCloses();
     const call = await place();
     const ended = await call.ended;
     expect(ended.how).toBe('hangup');
@@ -120,7 +121,7 @@ describe('inbound call', () => {
     let n = 0;
     bridge.twiml.set('/twilio/voice', () => streamTwiml({ action: '/twilio/again' }));
     bridge.twiml.set('/twilio/again', () => (n++ === 0 ? streamTwiml({ action: '/twilio/again' }) : '<Response><Hangup/></Response>'));
-    bridgePlaysThenCloses(50);
+    bridgePlaysThenCloses();
     const call = await place();
     expect((await call.ended).how).toBe('hangup');
     expect(call.streams).toHaveLength(2);
@@ -184,7 +185,7 @@ describe('inbound call', () => {
     });
     bridge.twiml.set('/twilio/stream-status', () => '');
     bridge.twiml.set('/twilio/status', () => '');
-    bridgePlaysThenCloses(50);
+    bridgePlaysThenCloses();
     const call = await place({ statusCallback: `${bridge.baseUrl}/twilio/status` });
     expect((await call.ended).how).toBe('end-of-twiml');
     const byPath = (p: string) => bridge.requests.filter((r) => r.path === p);

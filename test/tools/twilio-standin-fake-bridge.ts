@@ -109,7 +109,7 @@ export class FakeBridge {
         if (m !== undefined) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
       }
     });
-    const next = (event: string, timeoutMs = 5000): Promise<any> => {
+    const next = (event: string, timeoutMs = 15_000): Promise<any> => {
       const m = take(event);
       if (m !== undefined) return Promise.resolve(m);
       return new Promise((resolve, reject) => {
@@ -158,5 +158,3 @@ export function level(pcm: Int16Array, fromMs: number, toMs: number): number {
   for (let i = a; i < b; i++) sum += Math.abs(pcm[i]!);
   return b > a ? sum / (b - a) : 0;
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,10 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MediaStreamCaller, type MediaStreamCallerOptions } from '../../tools/twilio-standin/media-stream-caller.js';
 import { isSid } from '../../tools/twilio-standin/ids.js';
-import { FakeBridge, level, sendClear, sendMark, sendMedia, sleep, ulawTone, type BridgeSocket } from './twilio-standin-fake-bridge.js';
+import { FakeBridge, level, sendClear, sendMark, sendMedia, ulawTone, type BridgeSocket } from './twilio-standin-fake-bridge.js';
 import { eventLoopDelay, waitFor } from '../support/wait.js';
 
 const TOKEN = 'test-auth-token-0123456789abcdef';
+const FRAME_MS = 20;
+
+/** Until the stream's own clock (ms from its origin) reaches `ms`: spacing on the timeline the checks measure. */
+const untilStreamTime = (c: MediaStreamCaller, ms: number): Promise<true> =>
+  waitFor(() => c.nowMs() >= ms, { everyMs: 5, what: `stream time ${ms.toFixed(0)} ms` });
 
 let bridge: FakeBridge;
 const callers: MediaStreamCaller[] = [];
@@ -88,8 +93,9 @@ describe('caller audio', () => {
     await waitFor(() => mediaMessages().length >= 60, { what: '60 media frames' });
     const lag = loop.stop();
     const media = mediaMessages();
-    // Frame 0 and frame 49 bracket 980 ms of speech.
-    const elapsed = media[49]!.at - media[0]!.at;
+    // Frame 0 and frame 49 bracket 980 ms of speech. Timed where they were sent: on arrival, a backlog
+    // of work in this (shared) process adds to the timers' lateness.
+    const elapsed = c.recorder.sentFrames[49]!.sentMs - c.recorder.sentFrames[0]!.sentMs;
     // Real time, not a burst (which would take ~1 ms): either end may be late by the event loop's
     // worst lateness, plus one frame period of clock granularity.
     expect(elapsed).toBeGreaterThan(980 - lag.maxMs - 20);
@@ -122,9 +128,11 @@ describe('caller audio', () => {
     await second;
     const mediaMessages = () => s.messages.filter((m) => m.msg.event === 'media');
     await waitFor(() => mediaMessages().length >= 3, { what: '3 media frames' });
-    // Nothing more once the queue is empty: a frame clock still running would send one every 20 ms
-    // (a "nothing happens" check: a late timer only makes the wait longer, never the check weaker).
-    await sleep(100);
+    // Nothing more once the queue is empty: a frame clock still running would have sent 5 more by the
+    // time the stream's clock is 5 periods past the last frame; a DTMF sent after that arrives after them.
+    await untilStreamTime(c, c.recorder.sentFrames.at(-1)!.dueMs + 5 * FRAME_MS);
+    c.sendDtmf('1');
+    await s.next('dtmf');
     const media = mediaMessages();
     expect(media).toHaveLength(3);
     expect(Buffer.from(media[2]!.msg.media.payload, 'base64').every((b) => b === 0xff)).toBe(true);
@@ -184,7 +192,9 @@ describe('playout of bridge audio (Twilio semantics, §2.3)', () => {
     sendMedia(s, c.streamSid, ulawTone(1000));
     sendMark(s, c.streamSid, 'b');
     await c.recorder.waitFor((r) => r.event === 'mark' && r.name === 'b');
-    await sleep(300); // let part of the audio play: the clear must cut mid-playout
+    // Let 300 ms of the audio play: the clear must cut mid-playout.
+    const playing = c.recorder.received.find((r) => r.event === 'media') as { playStartMs: number };
+    await untilStreamTime(c, playing.playStartMs + 300);
     const loop = eventLoopDelay();
     const tClear = performance.now();
     sendClear(s, c.streamSid);
@@ -200,9 +210,9 @@ describe('playout of bridge audio (Twilio semantics, §2.3)', () => {
     const first = c.recorder.received.find((r) => r.event === 'media') as { playStartMs: number };
     expect((clear as { droppedMs: number }).droppedMs).toBeCloseTo(2000 - (clear!.atMs - first.playStartMs), -1);
     expect(c.queuedMs).toBe(0);
-    await sleep(200); // the recording must run on past the clear to show the silence after it
-    const heard = c.heardPcm();
     const clearAt = clear!.atMs;
+    await untilStreamTime(c, clearAt + 200); // the recording must run on past the clear to show the silence after it
+    const heard = c.heardPcm();
     // Tone from its arrival until the clear, silence after it.
     expect(level(heard, first.playStartMs + 1, clearAt - 20)).toBeGreaterThan(30_000);
     expect(level(heard, clearAt + 5, heard.length / 8)).toBe(0);
@@ -211,22 +221,28 @@ describe('playout of bridge audio (Twilio semantics, §2.3)', () => {
   it('records what the caller heard at the right time offsets', async () => {
     const { c, s } = await connected();
     const loop = eventLoopDelay();
-    // The sleeps only space the sends (silence before, a gap between); the checks use the measured send times.
-    await sleep(200);
+    // The waits only space the sends on the stream's clock (silence before, a gap between); the checks
+    // use the measured send and arrival times.
+    await untilStreamTime(c, 200);
     const sent1 = c.nowMs();
     sendMedia(s, c.streamSid, ulawTone(300));
-    await sleep(700);
+    await untilStreamTime(c, sent1 + 700);
     const sent2 = c.nowMs();
     sendMedia(s, c.streamSid, ulawTone(100));
     sendMedia(s, c.streamSid, ulawTone(100)); // queued behind the first: plays back to back
     await c.recorder.waitFor(() => c.recorder.counts().mediaMessages === 3);
-    await sleep(400); // the recording runs on past the audio, to show the silence after it
+    // The recording runs on past the audio (which ends 200 ms after the second's start), to show the silence after it.
+    const secondStart = (c.recorder.received.filter((r) => r.event === 'media')[1] as { playStartMs: number }).playStartMs;
+    await untilStreamTime(c, secondStart + 200 + 200);
     await c.hangup();
     const lag = loop.stop().maxMs;
     const heard = c.heardPcm();
     const media = c.recorder.received.filter((r) => r.event === 'media') as Array<{ atMs: number; playStartMs: number; bytes: number }>;
     expect(media).toHaveLength(3);
-    expect(media[0]!.playStartMs).toBeCloseTo(media[0]!.atMs, 0);
+    // Playing starts on arrival: the playout reads the clock again a moment after the arrival time was
+    // taken, later by at most a stall of this process in between.
+    expect(media[0]!.playStartMs).toBeGreaterThanOrEqual(media[0]!.atMs);
+    expect(media[0]!.playStartMs - media[0]!.atMs).toBeLessThanOrEqual(lag + 1);
     expect(media[2]!.playStartMs).toBeCloseTo(media[1]!.playStartMs + 100, 5);
     const [first, second] = [media[0]!.playStartMs, media[1]!.playStartMs];
     // Playing starts on arrival: after the send, by no more than a loopback hop the loop may delay.
@@ -257,8 +273,9 @@ describe('playout of bridge audio (Twilio semantics, §2.3)', () => {
     s.ws.send(JSON.stringify({ event: 'media', streamSid: c.streamSid, media: { payload: '!!notbase64' } }));
     s.ws.send(JSON.stringify({ event: 'mark', streamSid: c.streamSid }));
     s.ws.send(JSON.stringify({ event: 'dtmf', streamSid: c.streamSid, dtmf: { digit: '1' } }));
-    await c.recorder.waitFor((r) => r.event === 'media');
-    await sleep(50);
+    // A good mark after them all, on the same socket: once it is in, everything before it was read.
+    sendMark(s, c.streamSid, 'last');
+    await c.recorder.waitFor((r) => r.event === 'mark' && r.name === 'last');
     expect(c.recorder.problems.map((p) => p.kind)).toEqual([
       'not_json',
       'binary_frame',
@@ -281,7 +298,10 @@ describe('playout of bridge audio (Twilio semantics, §2.3)', () => {
     const closed = await c.closed;
     expect(closed).toMatchObject({ by: 'bridge', code: 1000, reason: 'agent done' });
     const sent = c.recorder.sentFrames.length;
-    await sleep(100);
+    // Until the mark would have been due (its 1 s of audio played) and 5 frame periods more, on the
+    // stream's clock: a frame clock still running would have sent 5 frames, a live playout echoed it.
+    const media = c.recorder.received.find((r) => r.event === 'media') as { playStartMs: number };
+    await untilStreamTime(c, Math.max(media.playStartMs + 1000, closed.atMs) + 5 * FRAME_MS);
     expect(c.recorder.sentFrames.length).toBe(sent);
     expect(c.recorder.markEchoes).toEqual([]);
     expect(c.heardPcm().length / 8).toBeCloseTo(closed.atMs, -1);

@@ -8,6 +8,7 @@ import { TtsPlayback } from '../../src/tts/tts-playback.js';
 import { synthesizeAudio } from '../../tools/tts-standin/standin-audio.js';
 import { TtsStandIn } from '../../tools/tts-standin/tts-standin.js';
 import { RealTimeLeg } from './fake-leg.js';
+import { eventLoopDelay, waitFor } from '../support/wait.js';
 
 const KEY = 'xi-test-key';
 const TEXT = 'Hello, this is a reminder that your appointment is tomorrow at nine.';
@@ -130,21 +131,27 @@ describe('ElevenLabs stream-input client against the local stand-in', () => {
 
   it('times out when the server goes quiet', async () => {
     standIn.mode = 'stall';
+    const lag = eventLoopDelay();
     const t0 = performance.now();
     await expect(drain(engine({ timeoutMs: 300 }), { text: 'Hi', encoding: 'ulaw' })).rejects.toMatchObject({ code: 'timeout' });
-    expect(performance.now() - t0).toBeLessThan(1500);
+    // The 300 ms timeout with room for the connection, later only by as much as this loop stalled.
+    expect(performance.now() - t0).toBeLessThan(1500 + lag.stop().maxMs);
   });
 
   it('an abort stops playback, clears the leg and closes the socket; the heard part is reported', async () => {
     const leg = new RealTimeLeg();
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 200);
+    const lag = eventLoopDelay();
+    // Abort once 150 ms of the speech have played at the leg (its first frame plays on arrival).
+    void waitFor(() => leg.frames[0] && performance.now() >= leg.frames[0].at + 150, { everyMs: 5, what: '150 ms played' }).then(() => ac.abort());
     const { result } = await playTo(leg, engine(), { text: TEXT, encoding: 'ulaw' }, ac.signal);
     expect(result.complete).toBe(false);
     expect(leg.clears).toBe(1);
+    // About the 150 ms played: a frame either way, later by as much as the loop stalled.
     expect(result.playedMs).toBeGreaterThan(80);
-    expect(result.playedMs).toBeLessThan(260);
-    await new Promise((r) => setTimeout(r, 150));
+    expect(result.playedMs).toBeLessThan(260 + lag.stop().maxMs);
+    // The stand-in sees the socket gone (closed by the abort) when it next sends.
+    await waitFor(() => standIn.syntheses[0]!.outcome, { what: 'synthesis outcome' });
     expect(standIn.syntheses[0]!.outcome).toBe('client-gone');
   });
 });

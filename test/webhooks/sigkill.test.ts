@@ -67,7 +67,9 @@ describe('post-call webhooks survive SIGKILL', () => {
     cleanup.push(second.kill9);
     await receiver.waitFor((r) => r.accepted().length === N, 30_000);
     const afterRestartMs = Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 500)); // nothing more arrives
+    // A negative check, so a wait: nothing more arrives within 10 of the child's 50 ms delivery polls
+    // (fixtures/bridge-child.ts); the child runs on, a duplicate would come from one of them.
+    await new Promise((r) => setTimeout(r, 10 * 50));
     const keys = receiver.accepted().map((q) => q.idempotencyKey);
     expect(new Set(keys).size).toBe(N);
     expect(receiver.accepted()).toHaveLength(N);

@@ -51,6 +51,12 @@ export class ConversationCore extends EventEmitter {
   readonly unknownMessages: unknown[] = [];
   initiation: InitiationData | undefined;
   closeInfo: CloseInfo | undefined;
+  /**
+   * Tests: hold `conversation_initiation_metadata` back until this settles (then `metadataDelayMs`
+   * more, if set): an agent start as slow as the test needs, released on an event instead of a timer.
+   * Set it from the server's 'conversation' event, which comes before the client's first message.
+   */
+  holdMetadataUntil: Promise<unknown> | undefined;
   readonly started: Promise<void>;
   readonly closed: Promise<CloseInfo>;
 
@@ -189,8 +195,12 @@ export class ConversationCore extends EventEmitter {
     if (first.kind === 'initiation') this.initiation = first.data;
     else this.violation(`first message was ${first.kind}, not conversation_initiation_client_data`, false);
     const delay = this.agent.metadataDelayMs ?? 0;
-    if (delay > 0) this.timers.after(delay, () => this.startConversation());
-    else this.startConversation();
+    const start = (): void => {
+      if (delay > 0) this.timers.after(delay, () => this.startConversation());
+      else this.startConversation();
+    };
+    if (this.holdMetadataUntil) void this.holdMetadataUntil.then(() => this.isOpen && start());
+    else start();
   }
 
   private startConversation(): void {

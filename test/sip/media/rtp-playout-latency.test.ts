@@ -20,6 +20,7 @@ import { MediaClock } from '../../../sip/media/media-clock.js';
 import { RtpSession } from '../../../sip/media/rtp-session.js';
 import { bindPair, closeSocket, type BoundPair } from '../../../sip/media/udp-pair.js';
 import { seededRandom } from '../../support/audio-tools.js';
+import { clockTicks } from '../../support/wait.js';
 
 const clock = new MediaClock();
 const open: Array<() => Promise<void>> = [];
@@ -109,7 +110,10 @@ async function stream(legs: Array<{ leg: Leg; peer: BoundPair }>, n: number, del
   });
   await worker.terminate();
   for (const { leg: l } of legs) for (let k = 0; k < n; k++) l.sentAt[k] = sentAt[k]! - performance.timeOrigin;
-  await new Promise((r) => setTimeout(r, 400)); // let playout drain
+  // Let playout drain: a jitter buffer holds at most 200 ms (10 frames: the adaptive bound; the fixed
+  // one is 60 + 100 ms), and plays one frame per tick of the sessions' clock; one tick more, as a
+  // tick's frames pop just after it.
+  await clockTicks(clock, 12);
   lag.disable();
   const ms = { lagP50: lag.percentile(50) / 1e6, lagP99: lag.percentile(99) / 1e6 };
   console.log(`event-loop delay during the run: p50 ${ms.lagP50.toFixed(1)} ms, p99 ${ms.lagP99.toFixed(1)} ms`);

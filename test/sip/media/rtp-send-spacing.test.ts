@@ -30,8 +30,12 @@ async function measure(firstTickLateMs: number, seconds: number): Promise<{ pack
   const peer = await bindPair({ address: '127.0.0.1', rtcpMux: true });
   const packets: number[] = [];
   const h = newRtpHeader();
+  // Until `seconds` of audio have arrived (50 packets a second), however long the machine takes.
+  let arrived!: () => void;
+  const allArrived = new Promise<void>((r) => (arrived = r));
   peer.rtp.on('message', (m) => {
     if (parseRtpHeader(m, m.length, h) === null && h.payloadType === 0) packets.push(performance.now());
+    if (packets.length >= seconds * 50) arrived();
   });
   const clock = new MediaClock();
   const ticks: number[] = [];
@@ -42,7 +46,7 @@ async function measure(firstTickLateMs: number, seconds: number): Promise<{ pack
   clock.add(tickProbe);
   const busyUntil = performance.now() + 20 + firstTickLateMs;
   while (performance.now() < busyUntil); // hold the loop across the first tick
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await allArrived;
   clock.remove(tickProbe);
   await s.close();
   return { packets, ticks };
@@ -61,7 +65,6 @@ describe('RTP send spacing on loopback (real UDP)', () => {
       const tickPairs = ts.filter((g) => g < 5).length;
       console.log(`first tick +${late} ms: ${packets.length} packets, spacing p50 ${q(ps, 0.5).toFixed(2)} ms, p1 ${q(ps, 0.01).toFixed(2)}, `
         + `p99 ${q(ps, 0.99).toFixed(2)}, pairs ${pairs} (stalls ${stallEnds.length}) | clock ticks p1 ${q(ts, 0.01).toFixed(2)}, p99 ${q(ts, 0.99).toFixed(2)}, pairs ${tickPairs}`);
-      expect(packets.length).toBeGreaterThan(60);
       expect(Math.abs(q(ps, 0.5) - 20)).toBeLessThan(dev(ts) <= 4 ? 1.5 : 3); // catch-ups after stalls pull the median
       if (dev(ts) <= 4) {
         // Steady ticks (p99 within ±4 ms): the requirement itself.

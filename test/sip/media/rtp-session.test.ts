@@ -17,7 +17,7 @@ import { RtpSession, type RtpSessionOptions } from '../../../sip/media/rtp-sessi
 import { bindPair, closeSocket, type BoundPair } from '../../../sip/media/udp-pair.js';
 import { haveAudioTools, seededRandom, speechWav } from '../../support/audio-tools.js';
 import { normalizedCrossCorrelation } from '../../support/signal.js';
-import { eventLoopDelay, waitFor } from '../../support/wait.js';
+import { eventLoopDelay, paced, scheduled, waitFor } from '../../support/wait.js';
 
 const clock = new MediaClock();
 const ports = new PortAllocator({ min: 41000, max: 41999 });
@@ -74,8 +74,6 @@ async function session(opts: Partial<RtpSessionOptions> & Pick<RtpSessionOptions
   open.push(s);
   return s;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function frames(codes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -136,13 +134,9 @@ function segmentCorrelations(ref: Int16Array, heard: Int16Array, size: number, m
   return out.sort((a, b) => a - b);
 }
 
-async function play(peer: Peer, to: number, plan: Array<[number, Uint8Array]>): Promise<void> {
-  const t0 = performance.now();
-  for (const [slot, packet] of plan) {
-    const wait = t0 + slot * 20 - performance.now();
-    if (wait > 1) await sleep(wait);
-    peer.send(packet, to);
-  }
+/** Sends each packet at its slot on a 20 ms grid from now, as a peer in real time. */
+function play(peer: Peer, to: number, plan: Array<[number, Uint8Array]>): Promise<void> {
+  return scheduled(plan.map(([slot]) => slot * 20), (i) => peer.send(plan[i]![1], to));
 }
 
 describe.skipIf(!haveAudioTools())('RtpSession on loopback', () => {
@@ -292,7 +286,8 @@ describe('RtpSession outbound', () => {
     for (let i = 0; i < 100; i++) s.sendAudio(new Uint8Array(160).fill(1));
     s.mark('never');
     const t0 = performance.now();
-    await sleep(200); // let part of the queue go out: the clear must cut mid-playout
+    // Let part of the queue go out (5 frames at the peer): the clear must cut mid-playout.
+    await waitFor(() => peer.rtp.filter((x) => x.payload[0] === 1).length >= 5, { what: '5 frames out' });
     const elapsed = performance.now() - t0;
     const dropped = s.clear();
     // Everything not yet sent is dropped: at one frame per 20 ms, the sender cannot have sent more.
@@ -325,16 +320,19 @@ describe('RtpSession outbound', () => {
       writeRtpHeader(b, { marker: false, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc });
       return b;
     };
-    for (let i = 0; i < 20; i++) {
+    await paced(20, 20, (i) => {
       peer.send(pkt(1, i), s.localPort);
       intruder.send(pkt(2, 1000 + i), s.localPort);
-      await sleep(20);
-    }
+    });
+    await waitFor(() => s.stats.received.packets >= 40, { what: 'all 40 packets received' });
     expect(s.stats.latched?.port).toBe(peer.port);
     expect(s.stats.received.wrongSource).toBe(20);
-    // The peer goes quiet (NAT rebinding): the new source takes over after 5 in-sequence packets.
-    await sleep(250); // the peer's silence, which allows a relatch
+    // The peer goes quiet (NAT rebinding): the new source takes over after 5 in-sequence packets once
+    // the latched one has been quiet for the latch's quietMs (200 ms by default), counted from when the
+    // session had read the peer's last packet (a negative wait: longer only makes the quiet longer).
+    const quietFrom = performance.now();
+    await waitFor(() => performance.now() - quietFrom > 200, { everyMs: 10, what: "the latch's 200 ms of quiet" });
     for (let i = 0; i < 6; i++) intruder.send(pkt(2, 2000 + i), s.localPort);
-    await waitFor(() => s.stats.latched?.port === intruder.port, { timeoutMs: 5000, what: 'relatch to the new source' });
+    await waitFor(() => s.stats.latched?.port === intruder.port, { what: 'relatch to the new source' });
   });
 });

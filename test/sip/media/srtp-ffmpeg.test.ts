@@ -26,6 +26,7 @@ import { RtpSession } from '../../../sip/media/rtp-session.js';
 import { freePort } from '../../sip-e2e/drachtio-harness.js';
 import { speechWav } from '../../support/audio-tools.js';
 import { missingToolsReason } from '../../support/tools.js';
+import { clockTicks } from '../../support/wait.js';
 
 const skip = missingToolsReason(['ffmpeg', 'sox', 'espeak-ng']);
 const SUITES: SrtpSuiteName[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
@@ -146,7 +147,9 @@ describe.skipIf(skip)(`SRTP interop with ffmpeg over UDP ${skip ?? ''}`, () => {
     // Every packet ffmpeg sent, and every injected one, has been through the SRTP stage.
     const seen = (): number => { const t = rtp.stats.srtp!; return t.rtpUnprotected + Object.values(t.dropped).reduce((a, b) => a + b, 0); };
     await until(() => seen() >= n + 3 * injected.tampered, 'all relayed packets to reach the session', 10_000);
-    await new Promise((r) => setTimeout(r, 300)); // drain the 60 ms jitter buffer
+    // Let the jitter buffer play out what it holds: at most 200 ms (10 frames, its bound), one frame
+    // per tick of the session's clock; one tick more, as a tick's frames pop just after it.
+    await clockTicks(clock, 12);
     const stats = rtp.stats.srtp!;
     // Decryption is exact: every packet's payload, in order, is the audio ffmpeg was given (its μ-law re-encode writes 0xFF for -0).
     const first = decrypted.keys().next().value!;
