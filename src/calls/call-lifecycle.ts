@@ -1,6 +1,6 @@
 import { isEndReason } from '../call/end-reason.js';
 import type { Logger } from '../logger.js';
-import type { CallRecord, FinalCallStatus, Store } from '../store/index.js';
+import type { CallRecord, FinalCallStatus, JsonValue, Store } from '../store/index.js';
 import type { CallEvents } from './call-events.js';
 
 /**
@@ -42,11 +42,12 @@ export class CallLifecycle {
    * The provider's final status. Kept beside the reason; ends the record
    * (`provider-ended`) only when no media session holds it: a held call is
    * ended by its session, whose reason (caller-hangup, agent-ended, …) says more.
+   * `metadata` is merged in by that same end (e.g. the final callback's body).
    */
-  async providerEnded(call: CallRecord, status: FinalCallStatus, answeredBy?: string): Promise<void> {
+  async providerEnded(call: CallRecord, status: FinalCallStatus, answeredBy?: string, metadata?: Record<string, JsonValue>): Promise<void> {
     if (answeredBy) await this.deps.store.calls.setAnsweredBy(call.id, answeredBy);
     await this.deps.store.calls.setProviderStatus(call.id, status);
-    await this.deps.store.calls.finish(call.id, { reason: 'provider-ended', providerStatus: status, unlessHeld: true });
+    await this.deps.store.calls.finish(call.id, { reason: 'provider-ended', providerStatus: status, unlessHeld: true, metadata });
   }
 
   private publishEnd(ended: CallRecord): void {

@@ -66,7 +66,9 @@ export class SipDialer implements OutboundDialer {
     if (!result.ok) {
       const status = FAILURE_STATUS[result.outcome] ?? 'failed';
       // The final event reaches campaigns from the store's end (CallLifecycle), once.
-      await store.calls.end(callId, { reason: 'provider-ended', providerStatus: status }).catch(() => undefined);
+      // The SIP answer is kept for the call_initiation_failure event (post-call-event.ts).
+      const sipFailure = { statusCode: ('status' in result ? result.status : undefined) ?? null, reason: result.reason.slice(0, 500) };
+      await store.calls.end(callId, { reason: 'provider-ended', providerStatus: status, metadata: { sipFailure } }).catch(() => undefined);
       return;
     }
     const leg = new SipCallLeg(result.leg);

@@ -3,7 +3,7 @@ import type { Config } from '../../config/index.js';
 import type { CallLifecycle } from '../calls/call-lifecycle.js';
 import type { CallRegistry } from '../call/call-registry.js';
 import type { Logger } from '../logger.js';
-import { FINAL_CALL_STATUSES, type FinalCallStatus, type Store } from '../store/index.js';
+import { FINAL_CALL_STATUSES, type FinalCallStatus, type JsonValue, type Store } from '../store/index.js';
 import { hangupTwiml } from './after-stream.js';
 import { connectStreamTwiml, rejectTwiml } from './stream-params.js';
 import { AMD_CALLBACK_PATH, OUTBOUND_TWIML_PATH, STATUS_CALLBACK_PATH } from './twilio-dialer.js';
@@ -74,11 +74,24 @@ async function onStatus(deps: OutboundRouteDeps, req: Request): Promise<void> {
     if (!call) return;
     if (callSid && call.providerCallId === null) await deps.store.calls.setProviderCallId(callId, callSid);
     if (status === 'ringing' || status === 'in-progress') await deps.lifecycle.progress(call, status, answeredBy);
-    else if (isFinal(status)) await deps.lifecycle.providerEnded(call, status, answeredBy);
+    // The final callback's body is kept: a call that never connected reports it as ElevenLabs does (post-call-event.ts).
+    else if (isFinal(status)) await deps.lifecycle.providerEnded(call, status, answeredBy, { statusCallback: callbackBody(body(req)) });
     // queued / initiated: nothing new to record
   } catch (err) {
     deps.log.error({ callId, status, err: (err as Error).message }, 'status callback not recorded');
   }
+}
+
+const MAX_CALLBACK_FIELDS = 100;
+const MAX_CALLBACK_VALUE = 1000;
+
+/** The callback's form fields as Twilio sent them: strings only, bounded (the request is signed, but stored as is). */
+function callbackBody(form: Record<string, unknown>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const [k, v] of Object.entries(form).slice(0, MAX_CALLBACK_FIELDS)) {
+    if (typeof v === 'string') out[k.slice(0, 100)] = v.slice(0, MAX_CALLBACK_VALUE);
+  }
+  return out;
 }
 
 async function onAmd(deps: OutboundRouteDeps, req: Request): Promise<void> {

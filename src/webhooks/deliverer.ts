@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 import type { OutboxEvent, WebhookOutbox } from '../store/index.js';
 import { fetchConversationAnalysis, withAnalysis } from './analysis.js';
 import { retryDelayMs } from './backoff.js';
@@ -19,6 +20,8 @@ export interface DelivererOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   pollMs?: number;
+  /** How often a conversation's analysis is asked for while the event waits (default 5 s). */
+  analysisPollMs?: number;
   batch?: number;
   now?: () => number;
   random?: () => number;
@@ -42,10 +45,12 @@ export class WebhookDeliverer {
   private kicked = false;
   private readonly now: () => number;
   private readonly leaseMs: number;
+  private readonly refusals: RateLimitedLog;
 
   constructor(private readonly opts: DelivererOptions) {
     this.now = opts.now ?? Date.now;
     this.leaseMs = opts.timeoutMs + ANALYSIS_REQUEST_TIMEOUT_MS + LEASE_MARGIN_MS;
+    this.refusals = new RateLimitedLog(opts.log, 60_000);
   }
 
   start(): void {
@@ -119,17 +124,31 @@ export class WebhookDeliverer {
     await this.send(e);
   }
 
-  /** Waits (bounded) for ElevenLabs to finish analysing the conversation, then sends with or without it. */
+  /**
+   * Waits, at most until `enrichUntil`, for ElevenLabs to finish analysing the
+   * conversation, asking every `analysisPollMs` with each request cut off at
+   * the bound; then the event goes out, with the analysis or with
+   * `analysis: null` (the bound, a refused key, an unknown conversation).
+   */
   private async enrich(e: OutboxEvent, now: number): Promise<void> {
     const api = this.opts.elevenlabs;
-    const result = api && e.conversationId ? await fetchConversationAnalysis(api, e.conversationId, ANALYSIS_REQUEST_TIMEOUT_MS) : undefined;
-    if (result?.state === 'pending' && now < (e.enrichUntil ?? 0)) {
-      await this.opts.outbox.postpone(e.seq, this.opts.instanceId, Math.min(now + ANALYSIS_POLL_MS, e.enrichUntil ?? now), {});
+    const until = e.enrichUntil ?? now;
+    const result = api && e.conversationId && now < until
+      ? await fetchConversationAnalysis(api, e.conversationId, Math.min(ANALYSIS_REQUEST_TIMEOUT_MS, until - now))
+      : undefined;
+    const next = this.now() + (this.opts.analysisPollMs ?? ANALYSIS_POLL_MS);
+    if (result?.state === 'pending' && next < until) {
+      await this.opts.outbox.postpone(e.seq, this.opts.instanceId, next, {});
       return;
     }
-    if (result && result.state !== 'done') this.opts.log.info({ eventId: e.eventId, state: result.state }, 'post-call event goes out without ElevenLabs analysis');
+    if (result?.state === 'unavailable' && (result.status === 401 || result.status === 403)) {
+      this.refusals.warn('key', { status: result.status }, 'ElevenLabs refused the conversation request: ELEVENLABS_API_KEY may not read conversations; post-call events go out without analysis');
+    }
+    if (result && result.state !== 'done') {
+      this.opts.log.info({ eventId: e.eventId, callId: e.callId, state: result.state, detail: result.detail }, 'post-call event goes out without ElevenLabs analysis');
+    }
     const body = result?.state === 'done' ? withAnalysis(e.body, result) : undefined;
-    await this.opts.outbox.postpone(e.seq, this.opts.instanceId, now, { body, enrichUntil: null });
+    await this.opts.outbox.postpone(e.seq, this.opts.instanceId, this.now(), { body, enrichUntil: null });
     this.kick();
   }
 

@@ -3,6 +3,15 @@ import type { CallRecord, JsonValue, TranscriptTurn } from '../store/index.js';
 /** Statuses of an outbound call that never connected (Twilio's vocabulary). */
 const NEVER_CONNECTED = new Set(['busy', 'no-answer', 'failed', 'canceled']);
 
+/**
+ * ElevenLabs' `failure_reason` values are "busy", "no-answer" and "unknown"
+ * (post-call webhook docs, "Call initiation failure webhooks"); Twilio's
+ * `failed` and `canceled` are the last (`data.bridge.status` keeps which).
+ */
+function failureReason(status: string): 'busy' | 'no-answer' | 'unknown' {
+  return status === 'busy' || status === 'no-answer' ? status : 'unknown';
+}
+
 export interface PostCallEvent {
   type: 'post_call_transcription' | 'call_initiation_failure';
   event_timestamp: number;
@@ -15,11 +24,15 @@ export interface EventContext {
   now: number;
 }
 
-/** Metadata keys the bridge writes at the call's end (see CallLog). */
+/** Metadata keys the bridge writes at the call's end (see CallLog, CallLifecycle, SipDialer). */
 export interface CallEndMetadata {
   conversationId?: string;
   clientData?: { dynamicVariables?: Record<string, JsonValue>; overrides?: Record<string, JsonValue> };
   recording?: { file: string; durationMs?: number; bytes?: number };
+  /** Twilio's final status callback, form fields as posted. */
+  statusCallback?: Record<string, string>;
+  /** The final SIP answer of an outbound INVITE that failed. */
+  sipFailure?: { statusCode: number | null; reason: string };
 }
 
 /**
@@ -38,9 +51,11 @@ export function postCallEvent(call: CallRecord, ctx: EventContext): PostCallEven
     return {
       type: 'call_initiation_failure', event_timestamp,
       data: {
-        agent_id: call.agentId, conversation_id: meta.conversationId ?? null,
-        failure_reason: call.status,
-        metadata: { type: providerType(call), body: { to_number: call.toNumber, from_number: call.fromNumber, call_sid: call.providerCallId } },
+        agent_id: call.agentId,
+        // ElevenLabs opens its conversation before dialling; the bridge opens none for a call nobody answered.
+        conversation_id: meta.conversationId ?? null,
+        failure_reason: failureReason(call.status),
+        metadata: call.provider === 'sip' ? { type: 'sip', body: sipFailureBody(call, meta) } : { type: 'twilio', body: twilioFailureBody(call, meta) },
         recipient: { phone_number: call.toNumber, batch_call: batchCall(call) },
         bridge,
       },
@@ -102,6 +117,27 @@ function batchCall(call: CallRecord): JsonValue {
   return call.campaignId ? { batch_call_id: call.campaignId, batch_call_recipient_id: call.recipientId === null ? null : String(call.recipientId) } : null;
 }
 
-function providerType(call: CallRecord): string {
-  return call.provider === 'sip' ? 'sip' : 'twilio';
+/**
+ * ElevenLabs' `metadata.body` for Twilio is "Twilio StatusCallback body": the
+ * final callback as Twilio posted it. A call that got none (the REST create
+ * was refused, or its end was reconciled) gets the same fields the bridge knows.
+ */
+function twilioFailureBody(call: CallRecord, meta: CallEndMetadata): JsonValue {
+  if (meta.statusCallback && typeof meta.statusCallback === 'object') return meta.statusCallback;
+  const body: Record<string, string> = { CallStatus: call.status, Direction: 'outbound-api', CallDuration: '0' };
+  if (call.providerCallId) body.CallSid = call.providerCallId;
+  if (call.toNumber) body.To = body.Called = call.toNumber;
+  if (call.fromNumber) body.From = body.Caller = call.fromNumber;
+  if (call.errorCode) body.ErrorCode = call.errorCode;
+  return body;
+}
+
+/** ElevenLabs' SIP body: from_number, to_number, sip_status_code, error_reason, call_sid (sip_status optional). */
+function sipFailureBody(call: CallRecord, meta: CallEndMetadata): JsonValue {
+  const sip = meta.sipFailure;
+  return {
+    from_number: call.fromNumber, to_number: call.toNumber,
+    sip_status_code: sip?.statusCode ?? null, error_reason: sip?.reason ?? call.status,
+    call_sid: call.providerCallId ?? call.id,
+  };
 }

@@ -13,8 +13,8 @@ export interface WebhooksDeps {
   store: Store;
   log: Logger;
   metrics: Metrics;
-  /** Tests: shorter backoff and polling. */
-  delivery?: Partial<Pick<DelivererOptions, 'baseDelayMs' | 'maxDelayMs' | 'pollMs' | 'now' | 'random'>>;
+  /** Tests: shorter backoff and polling (of the outbox and of ElevenLabs' analysis). */
+  delivery?: Partial<Pick<DelivererOptions, 'baseDelayMs' | 'maxDelayMs' | 'pollMs' | 'analysisPollMs' | 'now' | 'random'>>;
 }
 
 export interface Webhooks {

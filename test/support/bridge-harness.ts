@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config } from '../../config/index.js';
 import { createBridge, type Bridge, type BridgeDeps } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { startReferenceAgent, type ReferenceAgent } from '../../tools/reference-agent/reference-agent.js';
 import type { ReferenceAgentConfig, ReferenceAgentOptions } from '../../tools/reference-agent/types.js';
@@ -48,6 +48,8 @@ export async function startHarness(
   otherAgents: ReferenceAgentConfig[] = [],
   /** Options of the reference agent server itself (e.g. `networkDelay`). */
   agentServer: Partial<ReferenceAgentOptions> = {},
+  /** The bridge's logger (default: TEST_LOG_LEVEL, else silent); e.g. one writing to a sink a test reads. */
+  log?: Logger,
 ): Promise<Harness> {
   const twilio = await startTwilioStandin({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, ...twilioOptions });
   const agent = await startReferenceAgent({
@@ -65,7 +67,7 @@ export async function startHarness(
     ...env,
   });
   const store = await openStore({ dataDir: mkdtempSync(join(tmpdir(), 'bridge-test-')) });
-  const bridge = createBridge(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { store, ...bridgeDeps });
+  const bridge = createBridge(config, log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'), { store, ...bridgeDeps });
   await bridge.listen();
   return {
     agent, bridge, config, bridgeUrl, twilio, store,

@@ -26,6 +26,14 @@ export interface SentEvent {
   stale?: boolean;
 }
 
+/** A line of the service's own transcript: what the agent said (`agent_response`) and the user's recognised speech (`user_transcript`). */
+export interface TranscriptTurn {
+  role: 'agent' | 'user';
+  message: string;
+  /** performance.now() when it was sent. */
+  at: number;
+}
+
 /** A non-fatal oddity or a contract error (those also close with 1008). */
 export interface Violation {
   at: number;
@@ -49,6 +57,12 @@ export class ConversationCore extends EventEmitter {
   readonly userActivity: number[] = [];
   readonly feedback: { score: string; eventId: number }[] = [];
   readonly unknownMessages: unknown[] = [];
+  /** What the service would keep as the conversation's transcript (GET /v1/convai/conversations/{id}). */
+  readonly transcript: TranscriptTurn[] = [];
+  /** When `conversation_initiation_metadata` was sent: performance.now() and wall clock (ms). */
+  startedAt: { perf: number; wallMs: number } | undefined;
+  /** performance.now() when the socket closed. */
+  closedAt: number | undefined;
   initiation: InitiationData | undefined;
   closeInfo: CloseInfo | undefined;
   /**
@@ -86,7 +100,10 @@ export class ConversationCore extends EventEmitter {
         format: this.outputFormat,
         timers: this.timers,
         random,
-        sendAgentResponse: (text) => this.sendEvent('agent_response', (id) => serverEvent.agentResponse(text, id)),
+        sendAgentResponse: (text) => {
+          if (this.isOpen) this.recordTurn('agent', text);
+          this.sendEvent('agent_response', (id) => serverEvent.agentResponse(text, id));
+        },
         sendAudio: (b64) => this.sendEvent('audio', (id) => serverEvent.audio(b64, id)),
       },
       agent.speech,
@@ -179,6 +196,10 @@ export class ConversationCore extends EventEmitter {
     this.close(1008, message.slice(0, 120));
   }
 
+  protected recordTurn(role: TranscriptTurn['role'], message: string): void {
+    this.transcript.push({ role, message, at: performance.now() });
+  }
+
   /** Hook for scripted replies (conversation.ts). */
   protected onUserAudioAdded(_ms: number): void {}
 
@@ -206,6 +227,7 @@ export class ConversationCore extends EventEmitter {
   private startConversation(): void {
     const { name: out } = this.outputFormat;
     this.sendFrame(serverEvent.metadata(this.conversationId, out, this.inputFormat.name), { type: 'conversation_initiation_metadata' });
+    this.startedAt = { perf: performance.now(), wallMs: Date.now() };
     this.markStarted();
     this.startPings();
     const greeting = this.agent.firstMessage;
@@ -288,6 +310,7 @@ export class ConversationCore extends EventEmitter {
   private onClose(code: number, reason: Buffer): CloseInfo {
     this.stopActivity();
     this.timers.dispose();
+    this.closedAt = performance.now();
     this.closeInfo = { code, reason: reason.toString(), by: this.closingBy ?? 'client' };
     this.emit('close', this.closeInfo);
     return this.closeInfo;

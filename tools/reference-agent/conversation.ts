@@ -72,6 +72,7 @@ export class Conversation extends ConversationCore {
   }
 
   sendUserTranscript(text: string): number {
+    if (this.isOpen) this.recordTurn('user', text);
     return this.sendEvent('user_transcript', (id) => serverEvent.userTranscript(text, id));
   }
 

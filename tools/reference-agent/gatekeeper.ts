@@ -72,7 +72,7 @@ export class Gatekeeper {
    * The agent's key, else the server's. With no key configured anywhere, any
    * non-empty key passes: the offline demo then needs no setup.
    */
-  private keyAccepted(agent: ReferenceAgentConfig | undefined, given: string | string[] | undefined): boolean {
+  keyAccepted(agent: ReferenceAgentConfig | undefined, given: string | string[] | undefined): boolean {
     if (typeof given !== 'string' || given === '') return false;
     const expected = agent?.apiKey ?? this.defaultApiKey;
     return expected === undefined || expected === given;

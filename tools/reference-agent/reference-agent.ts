@@ -1,6 +1,7 @@
 /**
  * A local stand-in for the ElevenLabs Conversational AI agent service
- * (protocols.md §4): `get-signed-url` over HTTP and the agent WebSocket, on one
+ * (protocols.md §4): `get-signed-url` and `GET /v1/convai/conversations/{id}`
+ * (conversations-api.ts) over HTTP and the agent WebSocket, on one
  * `node:http` server with a `noServer` ws server. Used for the offline demo and by
  * the bridge's end-to-end tests and benchmark. Shares no code with src/.
  */
@@ -11,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Conversation } from './conversation.js';
 import { seededRandom } from './chunks.js';
+import { ConversationsApi } from './conversations-api.js';
 import { isAgentAudioFormat } from './formats.js';
 import { Gatekeeper } from './gatekeeper.js';
 import { ConversationSigner } from './signing.js';
@@ -20,7 +22,8 @@ import { serverEvent } from './wire.js';
 
 // The public API in one import.
 export { Conversation, type InterruptOptions } from './conversation.js';
-export type { SentEvent, Violation } from './conversation-core.js';
+export type { SentEvent, TranscriptTurn, Violation } from './conversation-core.js';
+export type { ConversationsApiOptions } from './conversations-api.js';
 export { AGENT_AUDIO_FORMATS, type AgentAudioFormat } from './formats.js';
 export type { PingRecord, PongRecord } from './pinger.js';
 export type { UserAudioChunk } from './recorder.js';
@@ -57,6 +60,8 @@ export class ReferenceAgent extends EventEmitter {
   readonly conversations: Conversation[] = [];
   readonly httpRequests: HttpRequestRecord[] = [];
   readonly rejections: Rejection[] = [];
+  /** The conversation history endpoint; set `conversationsApi.options` to change its timing or faults. */
+  readonly conversationsApi: ConversationsApi;
   private readonly sockets = new Set<WebSocket>();
   private readonly conversationSockets = new WeakSet<WebSocket>();
   private readonly timers = new TimerBag();
@@ -75,6 +80,10 @@ export class ReferenceAgent extends EventEmitter {
     this.port = port;
     this.url = `http://${formatHost(options.host ?? '127.0.0.1')}:${port}`;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD });
+    this.conversationsApi = new ConversationsApi({
+      find: (id) => this.conversations.find((c) => c.conversationId === id),
+      keyAccepted: (c, given) => gate.keyAccepted(c?.agent, given),
+    }, options.conversations);
     const delay = options.networkDelay;
     if (delay) {
       server.keepAliveTimeout = 120_000;
@@ -139,8 +148,13 @@ export class ReferenceAgent extends EventEmitter {
   private onRequest(req: IncomingMessage, res: ServerResponse, at: number): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const wsBase = `ws://${req.headers.host ?? `${formatHost(this.options.host ?? '127.0.0.1')}:${this.port}`}`;
-    const answer = this.gate.http(req.method ?? 'GET', url, req.headers, wsBase);
-    this.httpRequests.push({ method: req.method ?? '', path: url.pathname, status: answer.status, at });
+    const method = req.method ?? 'GET';
+    const answer = this.conversationsApi.handles(url.pathname)
+      ? this.conversationsApi.answer(method, url, req.headers)
+      : this.gate.http(method, url, req.headers, wsBase);
+    // A hung request is recorded with status 0; the socket stays open until the client gives up or close().
+    this.httpRequests.push({ method, path: url.pathname, status: 'hang' in answer ? 0 : answer.status, at });
+    if ('hang' in answer) return;
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
   }
 

@@ -1,4 +1,5 @@
 /** Public configuration types of the reference agent. */
+import type { ConversationsApiOptions } from './conversations-api.js';
 import type { AgentAudioFormat } from './formats.js';
 
 /** A clip of mono PCM16 audio at any rate; converted to the agent's output format. */
@@ -103,6 +104,8 @@ export interface ReferenceAgentOptions {
    * the connection set-up.
    */
   networkDelay?: { rttMs: number; connectRtts?: number };
+  /** `GET /v1/convai/conversations/{id}`: analysis timing and faults (changeable later through `conversationsApi.options`). */
+  conversations?: ConversationsApiOptions;
 }
 
 export interface CloseInfo {

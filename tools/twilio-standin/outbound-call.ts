@@ -97,6 +97,8 @@ export interface OutboundCallOptions {
   signature?: SignatureMode;
   whisperDeclineStatus?: DialCallStatus;
   onStatus: (call: StandinCall, status: CallStatus) => void;
+  /** The call's status/AMD callbacks wait for this before the first one is sent (see TwilioStandinOptions.holdCallbacks). */
+  callbackGate?: (call: StandinCall) => Promise<unknown>;
 }
 
 const SIP_CODES: Partial<Record<CallStatus, string>> = { completed: '200', busy: '486', 'no-answer': '487', failed: '503', canceled: '487' };
@@ -129,6 +131,7 @@ export class OutboundCall implements StandinCall {
     this.identity = { callSid: opts.sid, accountSid: opts.accountSid, from: r.from, to: r.to, direction: 'outbound-api' };
     this.source = r.source;
     this.note('queued');
+    if (opts.callbackGate) this.chain = opts.callbackGate(this).then(() => undefined, () => undefined);
     this.done = this.run().catch((err: Error) => {
       this.note('error', { message: err.stack ?? err.message });
       this.setStatus('failed');

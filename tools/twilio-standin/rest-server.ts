@@ -50,6 +50,17 @@ export interface TwilioStandinOptions {
   signature?: SignatureMode;
   /** DialCallStatus when a <Number url> whisper declines (default 'no-answer'). */
   whisperDeclineStatus?: DialCallStatus;
+  /**
+   * Twilio does not order a call's status callbacks against the answer to the
+   * REST create that made it (§3.2): either may reach the client first. These
+   * two hooks let a test fix one order. `holdCallbacks`: a REST-created call's
+   * callbacks wait until the promise settles (e.g. until the client has
+   * recorded the CallSid from the create answer). `holdCreateAnswer`: the
+   * create answer waits (e.g. until `call.done`, every callback delivered).
+   * Using both on one call with each waiting on the other deadlocks it.
+   */
+  holdCallbacks?: (call: StandinCall) => Promise<unknown>;
+  holdCreateAnswer?: (call: StandinCall) => Promise<unknown>;
 }
 
 /**
@@ -60,6 +71,13 @@ export interface TwilioStandinOptions {
  * created either way.
  */
 export type RestFault = { status: 429 | 500 | 502 | 503 | 504 } | { reset: true };
+
+/** A REST answer; `created` is the call a create made (its answer may be held). */
+interface Answer {
+  status: number;
+  body: object;
+  created?: StandinCall;
+}
 
 const FAULT_MESSAGES: Record<number, string> = { 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
@@ -129,7 +147,7 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
     maxActive = Math.max(maxActive, alive.size);
   };
 
-  const createCall = (params: Record<string, string[]>): { status: number; body: object } => {
+  const createCall = (params: Record<string, string[]>): Answer => {
     const parsed = parseCreateCall(params);
     if (!parsed.ok) return { status: 400, body: parsed.error };
     const req = parsed.value;
@@ -149,9 +167,10 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
       signature: opts.signature,
       whisperDeclineStatus: opts.whisperDeclineStatus,
       onStatus,
+      callbackGate: opts.holdCallbacks,
     });
     calls.set(sid, call);
-    return { status: 201, body: callResource(call) };
+    return { status: 201, body: callResource(call), created: call };
   };
 
   /** GET Calls.json: newest first, filtered by To / From / Status like Twilio's list (one page). */
@@ -171,7 +190,7 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
     };
   };
 
-  const handle = (method: string, path: string, params: Record<string, string[]>, auth: string | undefined, query = new URLSearchParams()): { status: number; body: object } => {
+  const handle = (method: string, path: string, params: Record<string, string[]>, auth: string | undefined, query = new URLSearchParams()): Answer => {
     const creds = basicAuth(auth);
     if (!creds || creds.user !== accountSid || creds.password !== authToken) {
       return { status: 401, body: twilioError(401, 20003, 'Authenticate') };
@@ -218,7 +237,7 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
         const error = twilioError(fault.status, 20000 + fault.status, FAULT_MESSAGES[fault.status] ?? 'Error');
         return void res.writeHead(fault.status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(error));
       }
-      let out: { status: number; body: object };
+      let out: Answer;
       try {
         out = handle(method, path, params, req.headers.authorization, url.searchParams);
       } catch (err) {
@@ -227,7 +246,13 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
       requests.push({ atMs: monotonicNow() - t0, method, path, status: out.status, params });
       const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
       if (out.status === 401) headers['www-authenticate'] = 'Basic realm="Twilio API"';
-      res.writeHead(out.status, headers).end(JSON.stringify(out.body));
+      const held = out.created && opts.holdCreateAnswer ? opts.holdCreateAnswer(out.created).catch(() => undefined) : undefined;
+      // Rendered at creation (status queued), as Twilio's answer is, however late it arrives.
+      const text = JSON.stringify(out.body);
+      const status = out.status;
+      const send = (): void => void res.writeHead(status, headers).end(text);
+      if (held) void held.then(send);
+      else send();
     });
   });
   await new Promise<void>((resolve, reject) => {
