@@ -9,6 +9,7 @@
  *
  *   npm run bench                                   # 300 calls, pcm_16000 and ulaw_8000, 30 s each, + baseline
  *   npm run bench -- --calls 300,50 --seconds 30 --format pcm_16000 --profile
+ *   npm run bench -- --jitter                       # only the jitter-buffer playout bench (bench/jitter.ts, virtual clock, seconds)
  *
  * See BENCHMARKS.md for the method and the figures.
  */
@@ -78,6 +79,8 @@ interface Options {
   /** First-words scenario: this many sequential calls (0 = off). */
   firstWords: number;
   firstWordsSpacingMs: number;
+  /** Only the jitter-buffer playout-delay bench (bench/jitter.ts): no processes, no build. */
+  jitter: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -107,6 +110,7 @@ function parseOptions(argv: string[]): Options {
       'first-words-spacing-s': { type: 'string', default: '5' },
       'soak-sample-s': { type: 'string', default: '15' },
       'soak-warmup': { type: 'string', default: '5m' },
+      jitter: { type: 'boolean', default: false },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
       help: { type: 'boolean', default: false },
     },
@@ -122,7 +126,9 @@ function parseOptions(argv: string[]): Options {
       RSS / heap slope after warm-up, event-loop delay p99 over time, handles and timers
   [--agent echo|talker]  talker: an agent that talks in bursts ~40 % of the time with barge-ins (CPU, playout gaps)
   [--first-words N [--first-words-spacing-s 5]]  only N sequential calls to a private agent 80 ms away:
-      stream start -> first agent audio at the caller`);
+      stream start -> first agent audio at the caller
+  [--jitter]  only the jitter-buffer bench: playout delay and gaps, adaptive vs fixed 60 ms, on a virtual clock
+      (clean, ±20 ms, ±20 ms + 1 % loss; same as npx tsx bench/jitter.ts)`);
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -158,6 +164,7 @@ function parseOptions(argv: string[]): Options {
     agent: v.agent === 'talker' ? 'talker' : v.agent === 'echo' ? 'echo' : ((): never => { throw new Error(`--agent: echo or talker, not ${v.agent}`); })(),
     firstWords: int('first-words', v['first-words'], 0),
     firstWordsSpacingMs: Number(v['first-words-spacing-s']) * 1000,
+    jitter: v.jitter,
   };
 }
 
@@ -691,6 +698,11 @@ async function runFirstWords(opts: Options): Promise<FirstWordsResult> {
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
+  if (opts.jitter) {
+    const { printJitterBench, runJitterBench } = await import('./jitter.js');
+    printJitterBench(runJitterBench(20, 60), 20, 60);
+    return;
+  }
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
   // What the build in BUILD_DIR was made from (kept next to it, so --no-build reports the right thing).
   const buildInfo = join(BUILD_DIR, 'bench-build.json');

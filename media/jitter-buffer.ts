@@ -20,19 +20,25 @@
  * missing frame repeats the last good frame at −6 dB, further ones are silence.
  *
  * Adaptive mode (`adaptive: true`): the cushion is a target that follows the
- * link (policy in jitter-adaptation.ts). It starts at `delayFrames` (0 = a
- * frame plays at the first tick after it arrives). The delay grows at once
- * when audio comes late: a buffer that runs dry waits (conceals without
+ * link (policy in jitter-adaptation.ts). It starts at `startFrames` (default
+ * one frame above the minimum `delayFrames`), and when the owner passes the
+ * time to `pop`, the first frame of a (re)start waits at least START_LEAD_MS
+ * more (jitter-start.ts); a packet older than the start frame that arrives
+ * before anything of it played moves the start back to it. The delay grows at
+ * once when audio comes late: a buffer that runs dry waits (conceals without
  * advancing) up to HOLD_FRAMES for the missing frame instead of restarting;
- * a late packet whose slot was just concealed is taken back and played next
- * (the concealment becomes the insertion); any other late packet inserts as
- * many concealed frames as it was late. It shrinks slowly, by dropping one
- * frame when a whole window of pops had spare audio.
+ * if newer audio comes while the awaited frame still has not (lost, or later
+ * still), the frames already concealed stand for it and playout moves on
+ * without growing; a late packet whose slot was just concealed is taken back
+ * and played next (the concealment becomes the insertion); any other late
+ * packet inserts as many concealed frames as it was late. It shrinks slowly,
+ * by dropping one frame when a whole window of pops had spare audio.
  */
 import { FrameConcealer } from './frame-concealer.js';
 import type { G711Law } from './g711.js';
 import { JitterAdaptation } from './jitter-adaptation.js';
 import { SeqTracker } from './jitter-seq.js';
+import { PlayoutStart, START_LEAD_MS } from './jitter-start.js';
 import { tsDelta } from './rtp-packet.js';
 
 export interface JitterBufferOptions {
@@ -43,8 +49,10 @@ export interface JitterBufferOptions {
   maxDelayFrames?: number;
   /** Samples per frame (default 160 = 20 ms at 8 kHz). */
   frameSamples?: number;
-  /** Follow the link's jitter (see above); `delayFrames` is then the minimum and the start. */
+  /** Follow the link's jitter (see above); `delayFrames` is then the minimum. */
   adaptive?: boolean;
+  /** Adaptive: the cushion target to start with, while the link is unknown (default delayFrames + 1). */
+  startFrames?: number;
 }
 
 export type PushResult = 'ok' | 'duplicate' | 'late' | 'reset';
@@ -82,6 +90,7 @@ const HOLD_FRAMES = 3; // adaptive: wait this long for a missing frame before tr
 
 export class JitterBuffer {
   private readonly frame: number;
+  private readonly frameMs: number;
   private readonly delayFrames: number;
   private readonly maxDelaySamples: number;
   private readonly ringMask: number;
@@ -104,10 +113,12 @@ export class JitterBuffer {
   private midConcealRun = 0;
   private excessRun = 0;
   private lastPushTs = 0;
+  private readonly start = new PlayoutStart();
   private readonly counters = { received: 0, duplicate: 0, late: 0, concealed: 0, overflowDropped: 0, resets: 0, recovered: 0, shrunk: 0 };
 
   constructor(opts: JitterBufferOptions) {
     this.frame = opts.frameSamples ?? 160;
+    this.frameMs = (this.frame * 1000) / 8000;
     this.delayFrames = opts.delayFrames ?? 3;
     const maxFrames = Math.min(opts.maxDelayFrames ?? this.delayFrames + 5, RING_FRAMES / 2);
     if (this.delayFrames < 0 || maxFrames < this.delayFrames + 1) {
@@ -120,7 +131,10 @@ export class JitterBuffer {
     this.filled = new Uint8Array(size);
     this.concealer = new FrameConcealer(opts.law, this.frame);
     this.silence = this.concealer.silence;
-    if (opts.adaptive) this.adapt = new JitterAdaptation(this.delayFrames, maxFrames - 1, (this.frame * 1000) / 8000);
+    if (opts.adaptive) {
+      const startFrames = opts.startFrames ?? this.delayFrames + 1;
+      this.adapt = new JitterAdaptation(this.delayFrames, maxFrames - 1, this.frameMs, startFrames, START_LEAD_MS);
+    }
   }
 
   get stats(): JitterBufferStats {
@@ -164,11 +178,13 @@ export class JitterBuffer {
       this.adapt.onArrival(arrivalMs, this.seqs.unique === 0 ? 0 : tsDelta(timestamp, this.lastPushTs) / 8);
       this.lastPushTs = timestamp;
     }
-    if (!this.started) return this.startAt(seq, timestamp, payload);
+    if (!this.started) return this.startAt(seq, timestamp, payload, arrivalMs);
+    this.start.note(timestamp, arrivalMs);
     const d = tsDelta(timestamp, this.playoutTs);
+    if (d < 0 && this.adapt && this.start.pending && tsDelta(this.newestEndTs, timestamp) <= this.maxDelaySamples) return this.startEarlier(seq, timestamp, payload);
     if (d < 0) return this.onLate(seq, timestamp, payload);
     this.lateRun = 0;
-    if (d > this.maxDelaySamples * 4) return this.startAt(seq, timestamp, payload); // timestamp jump: resync
+    if (d > this.maxDelaySamples * 4) return this.startAt(seq, timestamp, payload, arrivalMs); // timestamp jump: resync
     this.accept(seq, timestamp, payload);
     this.enforceBound();
     return 'ok';
@@ -177,11 +193,13 @@ export class JitterBuffer {
   /**
    * Write the next frame into `out` (frameSamples bytes). Returns 'idle' and
    * writes nothing before the first packet and while priming the cushion.
+   * `nowMs` (same clock as push's `arrivalMs`): adaptive mode then times the
+   * start of playout (jitter-start.ts) instead of counting ticks.
    */
-  pop(out: Uint8Array): PopResult {
+  pop(out: Uint8Array, nowMs?: number): PopResult {
     if (!this.started) return this.played ? this.pause(out) : 'idle';
-    if (this.priming > 0) {
-      this.priming--;
+    if (this.startWaits(nowMs) || this.priming > 0) {
+      if (this.priming > 0) this.priming--;
       return this.played ? this.pause(out) : 'idle';
     }
     if (this.stretch > 0) {
@@ -189,9 +207,13 @@ export class JitterBuffer {
       return this.concealMidStream(out);
     }
     if (tsDelta(this.newestEndTs, this.playoutTs) <= 0) return this.adapt && this.holdRun < HOLD_FRAMES ? this.hold(out) : this.underrun(out);
-    if (this.adapt) this.trimDelay();
+    if (this.adapt) {
+      this.trimDelay();
+      this.skipHeldSlots();
+    }
     const got = this.take(out);
     this.played = true;
+    this.start.played();
     this.playoutTs = (this.playoutTs + this.frame) >>> 0;
     if (got === 0) {
       this.midConcealRun++;
@@ -208,18 +230,51 @@ export class JitterBuffer {
     return 'audio'; // a partial frame has its gaps filled with silence
   }
 
-  private startAt(seq: number, timestamp: number, payload: Uint8Array): PushResult {
+  private startAt(seq: number, timestamp: number, payload: Uint8Array, arrivalMs?: number): PushResult {
     const restart = this.started || this.seqs.unique > 0;
     if (restart) this.counters.resets++;
     this.filled.fill(0);
     this.started = true;
     this.priming = this.adapt?.target ?? this.delayFrames;
+    if (this.adapt) this.start.begin(timestamp, arrivalMs, this.priming * this.frameMs + START_LEAD_MS);
     this.holdRun = this.stretch = this.midConcealRun = 0;
     this.playoutTs = timestamp;
     this.newestEndTs = timestamp;
     this.seqs.start(seq);
     this.accept(seq, timestamp, payload);
     return restart ? 'reset' : 'ok';
+  }
+
+  /**
+   * Adaptive, nothing of this start played yet: a packet from before the start
+   * frame (reordered ahead of it) becomes the start — a cushion that costs no
+   * concealment, where dropping it would cost a gap.
+   */
+  private startEarlier(seq: number, timestamp: number, payload: Uint8Array): PushResult {
+    this.lateRun = 0;
+    this.playoutTs = timestamp;
+    this.accept(seq, timestamp, payload);
+    return 'ok';
+  }
+
+  /**
+   * Adaptive, after a hold: when the awaited frame is still missing but newer
+   * audio is here, it was lost (or is later still). The frames concealed while
+   * holding stand for it, so playout moves past it instead of concealing it
+   * once more and keeping the hold as added delay.
+   */
+  private skipHeldSlots(): void {
+    while (this.holdRun > 0 && !this.frameHas(this.playoutTs) && tsDelta(this.newestEndTs, this.playoutTs) > this.frame) {
+      this.playoutTs = (this.playoutTs + this.frame) >>> 0;
+      this.holdRun--;
+    }
+  }
+
+  /** Time known and the pending start's first frame not yet due (see jitter-start.ts). */
+  private startWaits(nowMs: number | undefined): boolean {
+    if (!this.start.pending || nowMs === undefined || !this.start.timed) return false;
+    this.priming = 0; // the time rule replaces the tick count
+    return this.start.waits(nowMs, this.playoutTs);
   }
 
   private onLate(seq: number, timestamp: number, payload: Uint8Array): PushResult {
@@ -292,6 +347,11 @@ export class JitterBuffer {
       } else out[i] = this.silence;
     }
     return got;
+  }
+
+  private frameHas(ts: number): boolean {
+    for (let i = 0; i < this.frame; i++) if (this.filled[(ts + i) & this.ringMask]) return true;
+    return false;
   }
 
   private clearFrameFlags(ts: number): void {

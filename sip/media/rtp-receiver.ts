@@ -89,9 +89,9 @@ export class RtpReceiver {
     return r === 'duplicate' || r === 'late' ? r : 'audio';
   }
 
-  /** The next 20 ms frame (see JitterBuffer.pop). */
-  pop(out: Uint8Array): PopResult {
-    return this.jitter.pop(out);
+  /** The next 20 ms frame (see JitterBuffer.pop); `nowMs` on the clock of `receive`'s. */
+  pop(out: Uint8Array, nowMs?: number): PopResult {
+    return this.jitter.pop(out, nowMs);
   }
 
   private newSource(ssrc: number): void {

@@ -243,7 +243,8 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
   /** One jitter-buffer frame per 20 ms of wall time, on the same kind of schedule as the sender's. */
   private popFrames(nowMs: number): void {
     for (let n = this.playout.tick(nowMs); n > 0; n--) {
-      const got = this.receiver.pop(this.frameOut);
+      // The time of this pop, not of the tick: arrivals are stamped with this.now() when read.
+      const got = this.receiver.pop(this.frameOut, this.now());
       if (got === 'idle') continue;
       // The jitter buffer conceals (and pauses) with G.711 arithmetic; on G.722 bytes that is loud
       // noise that also derails the ADPCM decoder, so a G.722 gap is its silence codewords instead.

@@ -1,9 +1,14 @@
 /**
  * The adaptive jitter buffer against the fixed 60 ms cushion it replaced, on
  * a virtual clock (the buffer is pure: packets are pushed at their arrival
- * times, frames popped on an exact 20 ms tick), so the policy is measured
- * without the scheduling noise of a loaded machine. The real-UDP figures are
- * in test/sip/media/rtp-playout-latency.test.ts.
+ * times, frames popped on an exact 20 ms tick that is passed to pop, as the
+ * RTP session does), so the policy is measured without the scheduling noise
+ * of a loaded machine. The real-UDP figures are in
+ * test/sip/media/rtp-playout-latency.test.ts; `npx tsx bench/jitter.ts` runs
+ * the same kind of simulation through RtpReceiver, per minute of audio.
+ *
+ * Gaps: frames concealed between the first and the last real frame heard,
+ * plus frames never heard (late packets dropped, frames dropped to cut delay).
  */
 import { describe, expect, it } from 'vitest';
 import { JitterBuffer } from '../../media/jitter-buffer.js';
@@ -33,7 +38,7 @@ function simulate(jb: JitterBuffer, transit: (k: number) => number, phase: numbe
       const { k, at } = arrivals[i++]!;
       jb.push((50_000 + k) & 0xffff, (7_000_000 + 160 * k) >>> 0, tagged(k), at);
     }
-    const r = jb.pop(out);
+    const r = jb.pop(out, tick);
     if (r === 'idle') continue;
     const k = r === 'audio' && out[5] === 0x2a ? out[0]! | (out[1]! << 8) : undefined;
     heard.push(k);
@@ -58,7 +63,7 @@ const adaptive = (): JitterBuffer => new JitterBuffer({ law: 'alaw', delayFrames
 const fixed = (): JitterBuffer => new JitterBuffer({ law: 'alaw', delayFrames: 3, maxDelayFrames: 8 });
 
 describe('adaptive JitterBuffer vs the fixed 60 ms cushion (virtual clock)', () => {
-  it('clean link (±0.5 ms): one frame of delay, p50 well under 30 ms, no gaps', () => {
+  it('clean link (±0.5 ms): p50 well under 30 ms; the learning frame is dropped once, 0.5 s in', () => {
     for (const phase of [1, 7, 13, 19.5]) {
       const rnd = seededRandom(phase * 10);
       const transit = (): number => 1 + rnd();
@@ -66,29 +71,47 @@ describe('adaptive JitterBuffer vs the fixed 60 ms cushion (virtual clock)', () 
       console.log(`clean, tick phase ${phase} ms: adaptive p50 ${q(a.delays, 0.5).toFixed(1)} / p95 ${q(a.delays, 0.95).toFixed(1)} ms, `
         + `fixed p50 ${q(f.delays, 0.5).toFixed(1)} / p95 ${q(f.delays, 0.95).toFixed(1)} ms; gaps ${a.gapsAfter(0)} vs ${f.gapsAfter(0)}`);
       expect(q(a.delays, 0.5)).toBeLessThanOrEqual(30);
-      expect(q(a.delays, 0.95)).toBeLessThanOrEqual(40);
-      expect(a.gapsAfter(0)).toBeLessThanOrEqual(2);
-      expect(a.jb.stats.targetFrames).toBeLessThanOrEqual(1);
+      expect(q(a.delays, 0.95)).toBeLessThanOrEqual(30);
+      // One frame of cushion while learning the link, dropped at the first shrink decision: that frame is the only gap.
+      expect(a.jb.stats).toMatchObject({ shrunk: 1, targetFrames: 0 });
+      expect(a.gapsAfter(0)).toBe(1);
+      expect(f.gapsAfter(0)).toBe(0);
     }
   });
 
-  it('±20 ms jitter (transit 0…40 ms, reordering): after the first second no more gaps than the fixed buffer', () => {
-    let totalA = 0, totalF = 0, warmA = 0;
-    for (let seed = 1; seed <= 8; seed++) {
+  it('±20 ms jitter (transit 0…40 ms, reordering): no more gaps than the fixed buffer, first second included', () => {
+    const RUNS = 24;
+    let totalA = 0, totalF = 0, firstSecondA = 0, firstSecondF = 0;
+    const worseRuns: number[] = [], p50s: number[] = [], p95s: number[] = [];
+    for (let seed = 1; seed <= RUNS; seed++) {
       const rnd = seededRandom(seed);
       const j = Array.from({ length: N }, () => rnd() * 40);
       const phase = (seed * 7) % 20;
       const a = simulate(adaptive(), (k) => j[k]!, phase), f = simulate(fixed(), (k) => j[k]!, phase);
-      const ga = a.gapsAfter(50), gf = f.gapsAfter(50);
+      const ga = a.gapsAfter(0), gf = f.gapsAfter(0);
       totalA += ga;
       totalF += gf;
-      warmA += a.gapsAfter(0) - ga;
-      console.log(`±20 ms jitter, seed ${seed}: adaptive p50 ${q(a.delays, 0.5).toFixed(1)} / p95 ${q(a.delays, 0.95).toFixed(1)} ms, gaps ${a.gapsAfter(0)} `
-        + `(after 1 s ${ga}), target ${a.jb.stats.targetFrames}, jitter ${a.jb.stats.jitterMs.toFixed(1)} ms | fixed p50 ${q(f.delays, 0.5).toFixed(1)} / `
-        + `p95 ${q(f.delays, 0.95).toFixed(1)} ms, gaps ${f.gapsAfter(0)} (after 1 s ${gf})`);
-      expect(ga).toBeLessThanOrEqual(gf);
+      firstSecondA += ga - a.gapsAfter(50);
+      firstSecondF += gf - f.gapsAfter(50);
+      if (ga > gf) worseRuns.push(seed);
+      p50s.push(q(a.delays, 0.5));
+      p95s.push(q(a.delays, 0.95));
+      console.log(`±20 ms jitter, seed ${seed}: adaptive p50 ${q(a.delays, 0.5).toFixed(1)} / p95 ${q(a.delays, 0.95).toFixed(1)} ms, gaps ${ga} `
+        + `(after 1 s ${a.gapsAfter(50)}), target ${a.jb.stats.targetFrames}, jitter ${a.jb.stats.jitterMs.toFixed(1)} ms | fixed p50 ${q(f.delays, 0.5).toFixed(1)} / `
+        + `p95 ${q(f.delays, 0.95).toFixed(1)} ms, gaps ${gf} (after 1 s ${f.gapsAfter(50)})`);
+      expect(q(a.delays, 0.5)).toBeLessThanOrEqual(q(f.delays, 0.5));
+      // Per run: at most one frame more. A start-up gap is not always avoidable: at the first tick one
+      // packet says nothing about the link, and when it came early a later one can still be late.
+      expect(ga).toBeLessThanOrEqual(gf + 1);
     }
-    console.log(`±20 ms jitter, 8 × 30 s: gaps after the first second adaptive ${totalA}, fixed ${totalF}; adaptive gaps while learning (first second) ${warmA}`);
+    p50s.sort((x, y) => x - y);
+    p95s.sort((x, y) => x - y);
+    console.log(`±20 ms jitter, ${RUNS} × 30 s: gaps adaptive ${totalA} (first second ${firstSecondA}), fixed ${totalF} (first second ${firstSecondF}); `
+      + `adaptive worse in runs [${worseRuns.join(', ')}]; adaptive p50 median ${q(p50s, 0.5).toFixed(1)} ms, p95 median ${q(p95s, 0.5).toFixed(1)} ms`);
+    expect(totalA).toBeLessThanOrEqual(totalF);
+    expect(firstSecondA).toBeLessThanOrEqual(firstSecondF);
+    expect(worseRuns.length).toBeLessThanOrEqual(RUNS / 8);
+    expect(q(p50s, 0.5)).toBeLessThanOrEqual(50); // the fixed buffer's is 60…80 ms
   });
 
   it('a jitter spike grows the delay at once; a calm link shrinks it back slowly', () => {

@@ -105,13 +105,50 @@ describe('JitterBuffer', () => {
 });
 
 describe('JitterBuffer adaptive mode', () => {
-  const adaptive = (): JitterBuffer => new JitterBuffer({ law: 'alaw', delayFrames: 0, maxDelayFrames: 10, adaptive: true });
+  /** Starting at the minimum (no learning frame): the growth mechanics alone. */
+  const adaptive = (): JitterBuffer => new JitterBuffer({ law: 'alaw', delayFrames: 0, maxDelayFrames: 10, adaptive: true, startFrames: 0 });
+  const learning = (): JitterBuffer => new JitterBuffer({ law: 'alaw', delayFrames: 0, maxDelayFrames: 10, adaptive: true });
 
-  it('starts at one frame: a packet plays at the very next tick', () => {
+  it('starts with one frame of cushion plus an 8 ms lead when pop is given the time', () => {
+    const jb = learning();
+    const out = new Uint8Array(160);
+    jb.push(0, 0, frame(0), 100);
+    expect(jb.stats.targetFrames).toBe(1);
+    expect([jb.pop(out, 105), jb.pop(out, 125)]).toEqual(['idle', 'idle']); // 25 ms < 20 + 8
+    expect(jb.pop(out, 145)).toBe('audio');
+    expect(out[0]).toBe(1);
+  });
+
+  it('without the time it counts ticks: one tick of cushion; with startFrames 0 the next tick plays', () => {
+    const jb = learning();
+    jb.push(0, 0, frame(0), 0);
+    expect(drain(jb, 2).map((g) => g.kind)).toEqual(['idle', 'audio']);
+    const zero = adaptive();
+    zero.push(0, 0, frame(0), 0);
+    expect(drain(zero, 1).map((g) => g.byte)).toEqual([1]);
+    expect(zero.stats.targetFrames).toBe(0);
+  });
+
+  it('a packet reordered ahead of the start frame, arriving before playout begins, becomes the start', () => {
+    const jb = learning();
+    const out = new Uint8Array(160);
+    expect(jb.push(11, 160, frame(1), 0)).toBe('ok');
+    expect(jb.push(10, 0, frame(0), 5)).toBe('ok'); // not 'late': nothing played yet
+    // Frame 0 came 25 ms after its slot (frame 1's arrival says the slot was at −20): due at 5 + 28.
+    expect(jb.pop(out, 30)).toBe('idle');
+    const got = [jb.pop(out, 50), out[0], jb.pop(out, 70), out[0]];
+    expect(got).toEqual(['audio', 1, 'audio', 2]);
+    expect(jb.stats).toMatchObject({ late: 0, lost: 0, concealed: 0 });
+  });
+
+  it('a frame lost while the buffer held for it: the held frame stands for it, playout moves on without growing', () => {
     const jb = adaptive();
     jb.push(0, 0, frame(0), 0);
-    expect(drain(jb, 1).map((g) => g.byte)).toEqual([1]);
-    expect(jb.stats.targetFrames).toBe(0);
+    expect(drain(jb, 2).map((g) => g.kind)).toEqual(['audio', 'concealed']); // waiting for frame 1
+    jb.push(2, 320, frame(2), 45); // frame 1 never comes
+    jb.push(3, 480, frame(3), 60);
+    expect(drain(jb, 2).map((g) => g.byte)).toEqual([3, 4]);
+    expect(jb.stats).toMatchObject({ concealed: 1, lost: 1, targetFrames: 0 });
   });
 
   it('a late packet whose slot was just concealed is played next: the concealment becomes the delay growth', () => {
