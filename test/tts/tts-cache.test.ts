@@ -186,7 +186,7 @@ describe('TTS cache: sharing and prefetch', () => {
     const result = await playing;
     const first = leg.frames[0]!.at - t0;
     // At once: no round trip, just this loop's own lateness.
-    expect(first).toBeLessThan(10 + lag.stop().maxMs);
+    expect(first).toBeLessThan(10 + lag.stop().stalledMs);
     expect(result.complete).toBe(false);
     // maxAheadMs keeps the leg's queue short even though the whole message (2.6 s) was available at
     // once: what played, plus at most 200 ms ahead, plus a frame either way.
