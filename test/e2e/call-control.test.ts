@@ -142,8 +142,8 @@ describe('barge-in', () => {
     // While the answer played the agent heard line silence; once it finished, the caller again.
     // The bridge mutes from when it got the answer (after spokeAt) for the answer's 6 s; caller
     // audio it forwarded just before may reach the agent as late as our event loop let it.
-    const { maxMs } = lag.stop();
-    const from = spokeAt + 300 + maxMs;
+    const { stalledMs } = lag.stop();
+    const from = spokeAt + 300 + stalledMs;
     const until = spokeAt + 5500;
     const during = conv.userAudio.chunks.filter((c) => c.pcm && c.at > from && c.at < until);
     // At least half the 20 ms frames of the window, and never fewer than half a second's worth.

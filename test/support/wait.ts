@@ -69,19 +69,33 @@ export function waitForEvent<T = unknown>(
 
 /**
  * Measures how late this process's event loop runs while a test step runs:
- * `stop()` returns the largest and the median lateness seen (ms). Timing
+ * `stop()` returns the largest and the median lateness seen (ms), and
+ * `stalledMs`, the sum of every stall longer than two sampling periods. Timing
  * assertions add them to their tolerance, so a machine busy with other work
- * widens a bound by as much as it delayed us, and no more.
+ * widens a bound by as much as it delayed us, and no more: `maxMs` for one
+ * timer's lateness, `stalledMs` for a sequence of steps (each may be held up).
  */
-export function eventLoopDelay(resolutionMs = 5): { stop(): { maxMs: number; p50Ms: number } } {
+export function eventLoopDelay(resolutionMs = 5): { stop(): { maxMs: number; p50Ms: number; stalledMs: number } } {
   const h = monitorEventLoopDelay({ resolution: resolutionMs });
   h.enable();
+  let stalledMs = 0;
+  let last = performance.now();
+  const sampler = setInterval(() => {
+    const now = performance.now();
+    const late = now - last - resolutionMs;
+    if (late > 2 * resolutionMs) stalledMs += late;
+    last = now;
+  }, resolutionMs);
+  sampler.unref(); // never keeps a process alive, nor counts as a leaked handle
   return {
     stop() {
       h.disable();
+      clearInterval(sampler);
+      const tail = performance.now() - last - resolutionMs; // a stall still running at stop()
+      if (tail > 2 * resolutionMs) stalledMs += tail;
       // The histogram counts the sampling period itself; what is left is lateness.
       const late = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) : 0);
-      return { maxMs: late(h.max), p50Ms: late(h.percentile(50)) };
+      return { maxMs: late(h.max), p50Ms: late(h.percentile(50)), stalledMs };
     },
   };
 }

@@ -56,7 +56,7 @@ describe('agent speech', () => {
     const spread = client.arrivals.at(-1)! - client.arrivals[2]!;
     expect(spread).toBeGreaterThan(50); // paced, not one blob…
     // …but well ahead of the 1 s of audio (about 250 ms at speed 4), later only by this loop's stalls.
-    expect(spread).toBeLessThan(600 + lag.stop().maxMs);
+    expect(spread).toBeLessThan(600 + lag.stop().stalledMs);
   });
 
   it('converts the first message to ulaw_8000 and keeps the tone', async () => {

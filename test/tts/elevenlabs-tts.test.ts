@@ -135,7 +135,7 @@ describe('ElevenLabs stream-input client against the local stand-in', () => {
     const t0 = performance.now();
     await expect(drain(engine({ timeoutMs: 300 }), { text: 'Hi', encoding: 'ulaw' })).rejects.toMatchObject({ code: 'timeout' });
     // The 300 ms timeout with room for the connection, later only by as much as this loop stalled.
-    expect(performance.now() - t0).toBeLessThan(1500 + lag.stop().maxMs);
+    expect(performance.now() - t0).toBeLessThan(1500 + lag.stop().stalledMs);
   });
 
   it('an abort stops playback, clears the leg and closes the socket; the heard part is reported', async () => {
@@ -149,7 +149,7 @@ describe('ElevenLabs stream-input client against the local stand-in', () => {
     expect(leg.clears).toBe(1);
     // About the 150 ms played: a frame either way, later by as much as the loop stalled.
     expect(result.playedMs).toBeGreaterThan(80);
-    expect(result.playedMs).toBeLessThan(260 + lag.stop().maxMs);
+    expect(result.playedMs).toBeLessThan(260 + lag.stop().stalledMs);
     // The stand-in sees the socket gone (closed by the abort) when it next sends.
     await waitFor(() => standIn.syntheses[0]!.outcome, { what: 'synthesis outcome' });
     expect(standIn.syntheses[0]!.outcome).toBe('client-gone');
