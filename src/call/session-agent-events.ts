@@ -46,7 +46,7 @@ function onAgentAudio(s: CallSession, eventId: number, base64: string): void {
     return;
   }
   s.noteAgentAudio();
-  s.downlink.push(base64, s.sendFrame);
+  s.downlink.push(base64, s.sendFrame, s.sendFrameBase64);
 }
 
 function onInterruption(s: CallSession, eventId: number): void {
