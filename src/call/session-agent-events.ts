@@ -8,7 +8,7 @@ import type { CallSession } from './call-session.js';
 export function handleAgentEvent(s: CallSession, e: AgentEvent): void {
   switch (e.type) {
     case 'audio':
-      return onAgentAudio(s, e.eventId, e.base64);
+      return onAgentAudio(s, e.eventId, e.base64, e.plain);
     case 'interruption':
       return onInterruption(s, e.eventId);
     case 'ping':
@@ -38,7 +38,7 @@ export function handleAgentEvent(s: CallSession, e: AgentEvent): void {
   }
 }
 
-function onAgentAudio(s: CallSession, eventId: number, base64: string): void {
+function onAgentAudio(s: CallSession, eventId: number, base64: string, plain: boolean): void {
   if (!s.acceptsAgentAudio || !s.downlink) return;
   // Same rule as ElevenLabs' own client: audio older than the last interruption is stale (§4.5).
   if (eventId < s.lastInterruptId) {
@@ -46,7 +46,7 @@ function onAgentAudio(s: CallSession, eventId: number, base64: string): void {
     return;
   }
   s.noteAgentAudio();
-  s.downlink.push(base64, s.sendFrame, s.sendFrameBase64);
+  s.downlink.push(base64, s.sendFrame, s.sendFrameBase64, plain);
 }
 
 function onInterruption(s: CallSession, eventId: number): void {
