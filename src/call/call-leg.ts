@@ -36,9 +36,16 @@ export interface CallLegHandler {
   onEnded(reason: EndReason, detail: string): void;
 }
 
-/** Told of the audio a leg actually puts on the wire, in order, and of clears (recordings). */
+/** Told of the audio a leg actually puts on the wire, in order, and of what the far end did with it (recordings). */
 export interface WireTap {
-  sent(frame: Uint8Array): void;
+  /**
+   * A frame went to the caller at `atMs` (performance.now()'s clock). With
+   * `probe`, the leg asked the far end to say when it has played it, and
+   * calls `played(probe)` when it does (Twilio: a mark after the frame).
+   */
+  sent(frame: Uint8Array, atMs: number, probe?: number): void;
+  played(probe: number): void;
+  /** The far end drops what it has not played (Twilio `clear`). Legs whose sent audio always plays (RTP) never call it. */
   cleared(): void;
 }
 
@@ -66,7 +73,7 @@ export interface CallLeg {
   clear(): void;
   /** Audio queued or in flight that the caller has not heard yet, in ms. */
   unplayedMs(): number;
-  /** Legs that pace audio themselves report each frame as it is sent (a recording's heard channel). */
+  /** Report each frame as it goes on the wire, and what the far end did with it (a recording's heard channel). */
   setWireTap?(tap: WireTap | undefined): void;
   /** End the phone side. Resolves when the provider has been told. */
   hangup(reason: EndReason): Promise<void>;

@@ -1,10 +1,10 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { G711Law } from '../../media/g711.js';
 import { encodeWav } from '../../media/wav.js';
-import { StereoTimeline } from './stereo-timeline.js';
+import type { LegCodec } from '../call/call-leg.js';
+import { legDecoder, legSampleRate, samplesPerByte } from '../call/leg-codec.js';
+import { StereoTimeline, type FrameDecoder } from './stereo-timeline.js';
 
-const SAMPLE_RATE = 8000;
 const HEADER_BYTES = 44;
 const FLUSH_MS = 250;
 
@@ -14,8 +14,20 @@ export interface RecordingResult {
   bytes: number;
 }
 
+/** A decoder per direction: G.722 is ADPCM, its state follows one stream. */
+function frameDecoder(codec: LegCodec): FrameDecoder {
+  const decode = legDecoder(codec);
+  const spb = samplesPerByte(codec);
+  return (frame) => {
+    const out = new Int16Array(frame.length * spb);
+    decode(frame, out);
+    return out;
+  };
+}
+
 /**
- * One call's stereo WAV, written as the call goes (no whole-call buffer):
+ * One call's stereo WAV at the leg's rate (8 kHz G.711, 16 kHz for wideband
+ * G.722 legs), written as the call goes (no whole-call buffer):
  * a header with zero sizes first, the samples streamed after it, and the
  * RIFF and data sizes patched in at close (RIFF: the sizes at offsets 4 and 40).
  */
@@ -26,13 +38,15 @@ export class CallRecorder {
   private failed: Error | undefined;
   private isPaused = false;
   private readonly flusher: NodeJS.Timeout;
+  readonly sampleRate: number;
 
-  constructor(readonly path: string, law: G711Law) {
-    const t0 = performance.now();
-    this.timeline = new StereoTimeline(law, () => performance.now() - t0);
+  /** `now`: the clock the leg's send times are on (performance.now()). */
+  constructor(readonly path: string, codec: LegCodec, now: () => number = () => performance.now()) {
+    this.sampleRate = legSampleRate(codec);
+    this.timeline = new StereoTimeline(frameDecoder(codec), frameDecoder(codec), this.sampleRate, now);
     this.out = createWriteStream(path);
     this.out.on('error', (err) => (this.failed = err));
-    this.out.write(Buffer.from(encodeWav({ sampleRate: SAMPLE_RATE, encoding: 'pcm16', channels: 2, data: new Uint8Array(0) })));
+    this.out.write(Buffer.from(encodeWav({ sampleRate: this.sampleRate, encoding: 'pcm16', channels: 2, data: new Uint8Array(0) })));
     // Keeps the file growing (and memory flat) when the caller sends no frames for a while.
     this.flusher = setInterval(() => this.write(this.timeline.flush()), FLUSH_MS);
     this.flusher.unref();
@@ -43,19 +57,24 @@ export class CallRecorder {
   }
 
   caller(frame: Uint8Array): void {
-    this.write(this.timeline.tick(frame));
+    if (!this.closed) this.write(this.timeline.tick(frame));
   }
 
   private write(bytes: Buffer): void {
     if (bytes.length && !this.closed && !this.failed) this.out.write(bytes);
   }
 
-  heard(frame: Uint8Array): void {
-    if (!this.closed) this.timeline.queued(frame);
+  /** A frame went on the wire to the caller at `atMs`; with `probe` the leg reports `played(probe)` later. */
+  sent(frame: Uint8Array, atMs: number, probe?: number): void {
+    if (!this.closed) this.timeline.sent(frame, atMs, probe);
+  }
+
+  played(probe: number): void {
+    if (!this.closed) this.timeline.played(probe);
   }
 
   cleared(): void {
-    this.timeline.clear();
+    if (!this.closed) this.timeline.clear();
   }
 
   pause(): void {
@@ -68,9 +87,14 @@ export class CallRecorder {
     this.timeline.setPaused(false);
   }
 
-  /** Position on the recording's timeline (what has been written so far). */
+  /** Now, on the recording's timeline (pause and resume take effect here). */
+  get positionMs(): number {
+    return Math.round((this.timeline.position * 1000) / this.sampleRate);
+  }
+
+  /** Length of what has been written so far. */
   get durationMs(): number {
-    return Math.round((this.timeline.emitted * 1000) / SAMPLE_RATE);
+    return Math.round((this.timeline.emitted * 1000) / this.sampleRate);
   }
 
   /** Finishes the file; idempotent. */

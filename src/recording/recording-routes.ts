@@ -37,7 +37,7 @@ export function recordingRoutes(deps: RecordingRouteDeps): Router {
       if (!recorder) throw new BridgeError('not-found', `no recording in progress for call ${req.params.id} on this instance`, 404);
       if (action === 'pause') recorder.pause();
       else recorder.resume();
-      res.status(200).json({ id: req.params.id, recording: recorder.paused ? 'paused' : 'recording', at_ms: recorder.durationMs });
+      res.status(200).json({ id: req.params.id, recording: recorder.paused ? 'paused' : 'recording', at_ms: recorder.positionMs });
     });
   }
   return router;

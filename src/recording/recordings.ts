@@ -13,7 +13,7 @@ import { CallRecorder, type RecordingResult } from './call-recorder.js';
  */
 export class Recordings {
   readonly dir: string;
-  private readonly active = new Map<string, CallRecorder>();
+  private readonly active = new Map<string, { recorder: CallRecorder; leg: CallLeg; tapped: CallLeg }>();
 
   constructor(dataDir: string, private readonly log: Logger) {
     this.dir = resolve(dataDir, 'recordings');
@@ -21,18 +21,15 @@ export class Recordings {
 
   /** The leg the call should use: every frame each way also goes to the recording. */
   record(callId: string, leg: CallLeg): CallLeg {
-    if (this.active.has(callId)) return leg;
-    // The recorder's timeline is G.711 at 8 kHz; wideband (G.722) SIP legs are not recorded yet.
-    if (leg.codec === 'g722') {
-      this.log.warn({ callId }, 'recording is not supported on G.722 legs yet; the call goes on unrecorded');
-      return leg;
-    }
-    const law = leg.codec;
+    const active = this.active.get(callId);
+    // A leg handed on within the call (a broadcast's menu to an agent) keeps its recording.
+    if (active) return active.leg === leg ? active.tapped : leg;
     try {
       mkdirSync(this.dir, { recursive: true });
-      const recorder = new CallRecorder(join(this.dir, fileName(callId)), law);
-      this.active.set(callId, recorder);
-      return tappedLeg(leg, recorder);
+      const recorder = new CallRecorder(join(this.dir, fileName(callId)), leg.codec);
+      const tapped = tappedLeg(leg, recorder);
+      this.active.set(callId, { recorder, leg, tapped });
+      return tapped;
     } catch (err) {
       this.log.error({ callId, err: (err as Error).message }, 'recording could not start; the call goes on unrecorded');
       return leg;
@@ -40,12 +37,12 @@ export class Recordings {
   }
 
   get(callId: string): CallRecorder | undefined {
-    return this.active.get(callId);
+    return this.active.get(callId)?.recorder;
   }
 
   /** Closes the call's recording; undefined when it had none (or writing it failed, logged). */
   async finish(callId: string): Promise<(RecordingResult & { file: string }) | undefined> {
-    const recorder = this.active.get(callId);
+    const recorder = this.active.get(callId)?.recorder;
     if (!recorder) return undefined;
     this.active.delete(callId);
     try {
@@ -85,17 +82,22 @@ export function fileName(callId: string): string {
 }
 
 /**
- * The same leg, with caller frames, queued agent frames and clears copied to
- * the recorder. A Proxy so that every other member of whatever leg this is
- * (Twilio, SIP) passes through untouched.
+ * The same leg, with caller frames and what goes on the wire to the caller
+ * copied to the recorder. A Proxy so that every other member of whatever
+ * leg this is (Twilio, SIP) passes through untouched.
  */
 function tappedLeg(leg: CallLeg, recorder: CallRecorder): CallLeg {
-  // A leg that paces its own audio (Twilio: up to PLAYOUT_LEAD_MS ahead) reports frames as they go on the wire.
+  // Twilio and SIP legs report frames as they go on the wire (Twilio: paced up to PLAYOUT_LEAD_MS
+  // ahead, then probed; RTP: one per 20 ms slot). Any other leg is recorded as audio is queued.
   const onWire = typeof leg.setWireTap === 'function';
-  if (onWire) leg.setWireTap!({ sent: (frame) => recorder.heard(frame), cleared: () => recorder.cleared() });
+  leg.setWireTap?.({
+    sent: (frame, atMs, probe) => recorder.sent(frame, atMs, probe),
+    played: (probe) => recorder.played(probe),
+    cleared: () => recorder.cleared(),
+  });
   return new Proxy(leg, {
     get(target, prop) {
-      if (prop === 'sendAudio' && !onWire) return (frame: Uint8Array) => { recorder.heard(frame); target.sendAudio(frame); };
+      if (prop === 'sendAudio' && !onWire) return (frame: Uint8Array) => { recorder.sent(frame, performance.now()); target.sendAudio(frame); };
       if (prop === 'clear' && !onWire) return () => { recorder.cleared(); target.clear(); };
       if (prop === 'attach') return (handler: CallLegHandler) => target.attach(tappedHandler(handler, recorder));
       const value: unknown = Reflect.get(target, prop, target);

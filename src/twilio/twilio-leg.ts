@@ -15,6 +15,8 @@ const MAX_FRAME_BYTES = 8000; // 1 s of μ-law in one message is already far out
 /** How far a frame's media timestamp may run ahead of wall time before it counts as a flood. */
 const AHEAD_SLACK_MS = 2000;
 const NO_OP = (): void => undefined;
+/** Mark names of recording probes (ours never contain this; the leg's own marks are `generation:label`). */
+const PROBE_PREFIX = 'rec~';
 
 export interface TwilioLegOptions {
   clock: MediaClock;
@@ -75,6 +77,7 @@ export class TwilioLeg implements CallLeg {
   /** Recording: frames queued in the pacer, handed to the tap as their media message is sent. */
   private wireTap: WireTap | undefined;
   private readonly tapFrames: Uint8Array[] = [];
+  private probes = 0;
 
   constructor(private readonly ws: WebSocket, readonly start: StreamStart, private readonly opts: TwilioLegOptions) {
     this.providerCallId = start.callSid;
@@ -171,12 +174,21 @@ export class TwilioLeg implements CallLeg {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
+  /**
+   * With a recording, every frame is followed by a probe mark: Twilio echoes
+   * a mark once the audio before it has played (Media Streams, "mark"
+   * message), so the recording places each frame where the caller heard it,
+   * not where we sent it (up to PLAYOUT_LEAD_MS early, plus the network).
+   */
   private readonly sendNow = (text: string): void => {
+    this.send(text);
     if (this.wireTap && text.startsWith('{"event":"media"')) {
       const frame = this.tapFrames.shift();
-      if (frame) this.wireTap.sent(frame);
+      if (!frame) return;
+      const probe = ++this.probes;
+      this.wireTap.sent(frame, this.now(), probe);
+      this.send(this.encoder.mark(`${PROBE_PREFIX}${probe}`));
     }
-    this.send(text);
   };
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -232,6 +244,7 @@ export class TwilioLeg implements CallLeg {
   }
 
   private onMarkEcho(name: string): void {
+    if (name.startsWith(PROBE_PREFIX)) return this.wireTap?.played(Number(name.slice(PROBE_PREFIX.length)));
     const sep = name.indexOf(':');
     if (sep < 0 || Number(name.slice(0, sep)) !== this.generation) return; // flushed by clear, or not ours
     this.handler?.onPlayed(name.slice(sep + 1));
