@@ -44,13 +44,15 @@ afterEach(async () => {
 
 /** The stand-in's holds that fix one order of REST answer and status callbacks. */
 function orderHolds(order: Order, bridge: () => Harness | undefined): Partial<TwilioStandinOptions> {
-  if (order === 'status callbacks first') return { holdCreateAnswer: (call: StandinCall) => call.done };
-  // Callbacks wait until the bridge has stored the CallSid from the REST answer (it is the only source while they wait).
-  return {
-    holdCallbacks: (call: StandinCall) => waitFor(async () => (await bridge()?.store.calls.getByProviderCallId('twilio', call.sid)) ?? false, {
-      timeoutMs: 20_000, what: `the bridge recorded ${call.sid} from the create answer`,
-    }),
-  };
+  const record = (sid: string, ended: boolean) => waitFor(async () => {
+    const r = await bridge()?.store.calls.getByProviderCallId('twilio', sid);
+    return r && (!ended || r.state === 'ended') ? r : false;
+  }, { timeoutMs: 30_000, what: `the bridge's record of ${sid}${ended ? ' ended' : ''}` });
+  // The create answer waits until every callback was sent and the bridge has ended the call from them (a callback
+  // the stand-in gave up waiting for, on a slow machine, may still be at work in the bridge).
+  if (order === 'status callbacks first') return { holdCreateAnswer: async (call: StandinCall) => { await call.done; await record(call.sid, true); } };
+  // Callbacks wait until the bridge has stored the CallSid from the REST answer (its only source while they wait).
+  return { holdCallbacks: (call: StandinCall) => record(call.sid, false) };
 }
 
 async function start(order: Order): Promise<Harness> {

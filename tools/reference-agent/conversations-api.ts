@@ -21,8 +21,10 @@ export interface ConversationsApiOptions {
    * (default 0). Infinity: the analysis never finishes.
    */
   processingPolls?: number;
-  /** Answer every GET with this HTTP status (e.g. 500 or 503) in the API's error shape. */
+  /** Answer GETs with this HTTP status (e.g. 500 or 503) in the API's error shape… */
   failWith?: number;
+  /** …the first `failTimes` GETs only (default: all of them). */
+  failTimes?: number;
   /** Never answer: the request stays open until the client gives up (or the server closes). */
   hang?: boolean;
   /**
@@ -48,6 +50,8 @@ const detail = (status: number, code: string, message: string): HttpAnswer => ({
 export class ConversationsApi {
   /** GETs answered per conversation id (for `processingPolls`). */
   readonly polls = new Map<string, number>();
+  /** GETs answered with `failWith` so far. */
+  failed = 0;
 
   constructor(private readonly lookup: ConversationLookup, public options: ConversationsApiOptions = {}) {}
 
@@ -64,7 +68,10 @@ export class ConversationsApi {
     const keyOk = o.apiKey !== undefined ? given === o.apiKey : this.lookup.keyAccepted(conversation, given);
     if (!keyOk) return detail(401, 'invalid_api_key', 'Invalid API key');
     if (o.hang) return { hang: true };
-    if (o.failWith) return detail(o.failWith, 'internal_error', 'stand-in fault');
+    if (o.failWith && this.failed < (o.failTimes ?? Infinity)) {
+      this.failed++;
+      return detail(o.failWith, 'internal_error', 'stand-in fault');
+    }
     if (!conversation) return detail(404, 'conversation_not_found', `Conversation ${id} not found`);
     return { status: 200, body: this.record(conversation) };
   }
