@@ -104,7 +104,8 @@ describe('dialOperator (bridge-mode transfer)', () => {
     const srf = new FakeSrf();
     const m = media();
     srf.onUac = (uac) => uac.answer(sdpOffer({ pts: '8 101', port: 46000 }));
-    const r = await dialOperator(srf, trunk, '+15557654321', { media: m, ringTimeoutMs: 30_000 }) // only bounds a failure: a stalled event loop must not turn the answer into a ring timeout;
+    // The ring timeout only bounds a failure: a stalled event loop must not turn the answer into a ring timeout.
+    const r = await dialOperator(srf, trunk, '+15557654321', { media: m, ringTimeoutMs: 30_000 });
     expect(r.kind).toBe('connected');
     if (r.kind !== 'connected') return;
     const offered = srf.uacs[0]!.opts.localSdp!;
