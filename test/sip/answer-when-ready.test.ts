@@ -258,9 +258,10 @@ describe('inbound SIP: answer when the agent is ready', () => {
     await until(() => rtp.length > 5, 'RTP to the answer address');
     expect(rtp.every((p) => (p.msg[1]! & 0x7f) === 8)).toBe(true);
     // Caller audio reaches the agent through the port we offered.
-    const pkt = Buffer.alloc(172, 0xd5);
-    pkt[0] = 0x80; pkt[1] = 8;
     await paced(25, 20, (k) => {
+      // A buffer per packet: dgram may still read a sent buffer after send() returns.
+      const pkt = Buffer.alloc(172, 0xd5);
+      pkt[0] = 0x80; pkt[1] = 8;
       pkt.writeUInt16BE(k, 2); pkt.writeUInt32BE(k * 160, 4); pkt.writeUInt32BE(0xabc, 8);
       peer!.send(pkt, bridgePort, '127.0.0.1');
     });

@@ -62,10 +62,12 @@ describe.skipIf(skip)('SIP call through the bridge (fake Srf, real RTP)', () => 
     const t0 = performance.now();
     const ulaw = new Uint8Array(speech.length);
     pcmToMulaw(speech, ulaw);
-    const buf = new Uint8Array(172);
     let packets = 0;
     let lateSends = 0;
     await paced(Math.ceil(ulaw.length / 160), 20, (k) => {
+      // A buffer per packet: dgram may still read a sent buffer after send() returns, and a paced
+      // catch-up after a stall sends several packets in one go.
+      const buf = new Uint8Array(172);
       const len = writeRtpPacket(buf, { marker: k === 0, payloadType: 0, sequenceNumber: 1000 + k, timestamp: k * 160, ssrc: 0x1234 }, ulaw.subarray(k * 160, k * 160 + 160));
       // This process also runs the bridge: a packet sent later than the bridge's jitter buffer can
       // absorb (60 ms default, minus the frame in play) was stalled by the machine, not by the bridge.

@@ -180,18 +180,13 @@ export function windowedCorrelation(a: Samples, b: Samples, o: {
   let lag: number | undefined;
   for (let s = 0; s + o.windowSamples <= a.length; s += o.windowSamples) {
     if (rms(a, s, s + o.windowSamples) < (o.minRms ?? 300)) continue;
-    const lo = lag === undefined ? -o.firstSearch : lag - o.back;
-    const hi = lag === undefined ? o.firstSearch : lag + o.ahead;
-    let best = { corr: -Infinity, lag: lo };
-    for (let l = lo; l <= hi; l++) {
-      if (s + l < 0 || s + l + o.windowSamples > b.length) continue;
-      let ab = 0, aa = 0, bb = 0;
-      for (let i = s; i < s + o.windowSamples; i++) {
-        const va = a[i]!, vb = b[i + l]!;
-        ab += va * vb; aa += va * va; bb += vb * vb;
-      }
-      const corr = aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
-      if (corr > best.corr) best = { corr, lag: l };
+    let best = bestLag(a, b, s, o.windowSamples, lag === undefined ? -o.firstSearch : lag - o.back, lag === undefined ? o.firstSearch : lag + o.ahead);
+    // A window that does not match near the previous lag is searched again over the whole first
+    // range: one window locked on a wrong lag (e.g. speech that resembles itself) must not make
+    // every later window fail.
+    if (lag !== undefined && best.corr < 0.5) {
+      const wide = bestLag(a, b, s, o.windowSamples, -o.firstSearch, o.firstSearch);
+      if (wide.corr > best.corr) best = wide;
     }
     if (best.corr > -Infinity) {
       out.push(best.corr);
@@ -204,4 +199,19 @@ export function windowedCorrelation(a: Samples, b: Samples, o: {
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((x, y) => x - y);
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
+}
+
+function bestLag(a: Samples, b: Samples, s: number, n: number, lo: number, hi: number): { corr: number; lag: number } {
+  let best = { corr: -Infinity, lag: lo };
+  for (let l = lo; l <= hi; l++) {
+    if (s + l < 0 || s + l + n > b.length) continue;
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = s; i < s + n; i++) {
+      const va = a[i]!, vb = b[i + l]!;
+      ab += va * vb; aa += va * va; bb += vb * vb;
+    }
+    const corr = aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+    if (corr > best.corr) best = { corr, lag: l };
+  }
+  return best;
 }
