@@ -4,10 +4,10 @@
  * concealment. Pure: the owner calls `push` on each packet and `pop` from its
  * clock.
  *
- * Placement is by RTP timestamp into a sample ring (RFC 3550 §5.1: the
- * timestamp is the sampling instant of the first octet), so reordering is
- * undone for free and packets of any ptime (10/20/30 ms) land where they
- * belong. Duplicates are found by 16-bit sequence number with wrap (A.1).
+ * Placement is by RTP timestamp into a sample ring (jitter-ring.ts), so
+ * reordering is undone for free and packets of any ptime (10/20/30 ms) land
+ * where they belong. Duplicates are found by 16-bit sequence number with wrap
+ * (RFC 3550 A.1).
  *
  * Delay is bounded: playout starts `delayFrames` ticks after the first packet
  * (the cushion that absorbs jitter) and never runs more than `maxDelayFrames`
@@ -35,53 +35,14 @@
  * by dropping one frame when a whole window of pops had spare audio.
  */
 import { FrameConcealer } from './frame-concealer.js';
-import type { G711Law } from './g711.js';
 import { JitterAdaptation } from './jitter-adaptation.js';
+import { SampleRing } from './jitter-ring.js';
 import { SeqTracker } from './jitter-seq.js';
 import { PlayoutStart, START_LEAD_MS } from './jitter-start.js';
+import type { JitterBufferOptions, JitterBufferStats, PopResult, PushResult } from './jitter-types.js';
 import { tsDelta } from './rtp-packet.js';
 
-export interface JitterBufferOptions {
-  law: G711Law;
-  /** Cushion before playout, in frames (default 3 = 60 ms). */
-  delayFrames?: number;
-  /** Newest audio is never more than this many frames ahead of playout (default delay + 5). */
-  maxDelayFrames?: number;
-  /** Samples per frame (default 160 = 20 ms at 8 kHz). */
-  frameSamples?: number;
-  /** Follow the link's jitter (see above); `delayFrames` is then the minimum. */
-  adaptive?: boolean;
-  /** Adaptive: the cushion target to start with, while the link is unknown (default delayFrames + 1). */
-  startFrames?: number;
-}
-
-export type PushResult = 'ok' | 'duplicate' | 'late' | 'reset';
-/**
- * audio: real frame; concealed: a frame was missing mid-stream; silence: the
- * stream paused (buffer ran dry, or re-buffering after it); idle: no packet
- * yet, nothing written.
- */
-export type PopResult = 'audio' | 'concealed' | 'silence' | 'idle';
-
-export interface JitterBufferStats {
-  received: number;
-  duplicate: number;
-  late: number;
-  /** Sequence numbers skipped and never received (RFC 3550 A.3 expected − received, floored at 0). */
-  lost: number;
-  /** Frames played out as concealment while audio was expected. */
-  concealed: number;
-  /** Frames skipped to keep the delay bound. */
-  overflowDropped: number;
-  resets: number;
-  /** Adaptive: late packets still played (their concealed slot became an insertion). */
-  recovered: number;
-  /** Adaptive: frames dropped to shrink the delay. */
-  shrunk: number;
-  /** Adaptive: current cushion target in frames, and the RFC 3550 jitter estimate in ms. */
-  targetFrames: number;
-  jitterMs: number;
-}
+export type { JitterBufferOptions, JitterBufferStats, PopResult, PushResult } from './jitter-types.js';
 
 const LATE_RUN_RESET = 10; // this many late packets in a row: the peer's timestamps jumped back
 const RING_FRAMES = 64;
@@ -93,12 +54,9 @@ export class JitterBuffer {
   private readonly frameMs: number;
   private readonly delayFrames: number;
   private readonly maxDelaySamples: number;
-  private readonly ringMask: number;
-  private readonly ring: Uint8Array;
-  private readonly filled: Uint8Array;
+  private readonly ring: SampleRing;
   private readonly seqs = new SeqTracker();
   private readonly concealer: FrameConcealer;
-  private readonly silence: number;
   private started = false;
   /** Playout has begun: from now on every tick yields a frame. */
   private played = false;
@@ -125,12 +83,8 @@ export class JitterBuffer {
       throw new RangeError(`JitterBuffer: need 0 ≤ delayFrames < maxDelayFrames ≤ ${RING_FRAMES / 2}`);
     }
     this.maxDelaySamples = maxFrames * this.frame;
-    const size = 1 << Math.ceil(Math.log2(RING_FRAMES * this.frame));
-    this.ringMask = size - 1;
-    this.ring = new Uint8Array(size);
-    this.filled = new Uint8Array(size);
     this.concealer = new FrameConcealer(opts.law, this.frame);
-    this.silence = this.concealer.silence;
+    this.ring = new SampleRing(RING_FRAMES * this.frame, this.frame, this.concealer.silence);
     if (opts.adaptive) {
       const startFrames = opts.startFrames ?? this.delayFrames + 1;
       this.adapt = new JitterAdaptation(this.delayFrames, maxFrames - 1, this.frameMs, startFrames, START_LEAD_MS);
@@ -151,7 +105,7 @@ export class JitterBuffer {
   /** Forget the stream (new SSRC): the next packet starts playout afresh. Counters stay. */
   reset(): void {
     this.started = false;
-    this.filled.fill(0);
+    this.ring.clear();
     this.seqs.reset();
     this.lateRun = 0;
     this.adapt?.resetArrivals();
@@ -211,7 +165,7 @@ export class JitterBuffer {
       this.trimDelay();
       this.skipHeldSlots();
     }
-    const got = this.take(out);
+    const got = this.ring.take(this.playoutTs, out);
     this.played = true;
     this.start.played();
     this.playoutTs = (this.playoutTs + this.frame) >>> 0;
@@ -233,7 +187,7 @@ export class JitterBuffer {
   private startAt(seq: number, timestamp: number, payload: Uint8Array, arrivalMs?: number): PushResult {
     const restart = this.started || this.seqs.unique > 0;
     if (restart) this.counters.resets++;
-    this.filled.fill(0);
+    this.ring.clear();
     this.started = true;
     this.priming = this.adapt?.target ?? this.delayFrames;
     if (this.adapt) this.start.begin(timestamp, arrivalMs, this.priming * this.frameMs + START_LEAD_MS);
@@ -264,7 +218,7 @@ export class JitterBuffer {
    * once more and keeping the hold as added delay.
    */
   private skipHeldSlots(): void {
-    while (this.holdRun > 0 && !this.frameHas(this.playoutTs) && tsDelta(this.newestEndTs, this.playoutTs) > this.frame) {
+    while (this.holdRun > 0 && !this.ring.has(this.playoutTs) && tsDelta(this.newestEndTs, this.playoutTs) > this.frame) {
       this.playoutTs = (this.playoutTs + this.frame) >>> 0;
       this.holdRun--;
     }
@@ -311,52 +265,17 @@ export class JitterBuffer {
   private accept(seq: number, timestamp: number, payload: Uint8Array): void {
     this.counters.received++;
     this.seqs.note(seq);
-    const mask = this.ringMask;
-    const start = timestamp & mask;
-    const n = Math.min(payload.length, mask + 1);
-    const first = Math.min(n, mask + 1 - start);
-    this.ring.set(first === n ? payload : payload.subarray(0, first), start);
-    this.filled.fill(1, start, start + first);
-    if (first < n) {
-      this.ring.set(payload.subarray(first, n), 0);
-      this.filled.fill(1, 0, n - first);
-    }
-    const end = (timestamp + n) >>> 0;
+    const end = this.ring.write(timestamp, payload);
     if (tsDelta(end, this.newestEndTs) > 0) this.newestEndTs = end;
   }
 
   /** Skip the oldest audio while the newest is more than the bound ahead. */
   private enforceBound(): void {
     while (tsDelta(this.newestEndTs, this.playoutTs) > this.maxDelaySamples) {
-      this.clearFrameFlags(this.playoutTs);
+      this.ring.drop(this.playoutTs);
       this.playoutTs = (this.playoutTs + this.frame) >>> 0;
       this.counters.overflowDropped++;
     }
-  }
-
-  /** Copy one frame at playoutTs into `out`; missing samples become silence. Returns samples present. */
-  private take(out: Uint8Array): number {
-    const mask = this.ringMask;
-    let got = 0;
-    for (let i = 0; i < this.frame; i++) {
-      const k = (this.playoutTs + i) & mask;
-      if (this.filled[k]) {
-        out[i] = this.ring[k]!;
-        this.filled[k] = 0;
-        got++;
-      } else out[i] = this.silence;
-    }
-    return got;
-  }
-
-  private frameHas(ts: number): boolean {
-    for (let i = 0; i < this.frame; i++) if (this.filled[(ts + i) & this.ringMask]) return true;
-    return false;
-  }
-
-  private clearFrameFlags(ts: number): void {
-    const mask = this.ringMask;
-    for (let i = 0; i < this.frame; i++) this.filled[(ts + i) & mask] = 0;
   }
 
   /** Adaptive, buffer dry: conceal without advancing, waiting for the frame that is due. */
@@ -389,7 +308,7 @@ export class JitterBuffer {
 
   /** Adaptive shrink: skip the oldest frame (one frame less of delay). */
   private dropOneFrame(): void {
-    this.clearFrameFlags(this.playoutTs);
+    this.ring.drop(this.playoutTs);
     this.playoutTs = (this.playoutTs + this.frame) >>> 0;
     this.counters.shrunk++;
   }
