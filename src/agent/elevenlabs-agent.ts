@@ -121,7 +121,8 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-class ElevenLabsAgentLink implements AgentLink {
+/** Exported for bench/bridge-path.ts, which drives it over a socket double. */
+export class ElevenLabsAgentLink implements AgentLink {
   readonly conversationId: string;
   readonly inputFormat: string;
   readonly outputFormat: string;
