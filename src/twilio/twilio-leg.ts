@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { PlayoutPacer } from '../../media/playout-pacer.js';
-import type { CallLeg, CallLegHandler, WireTap } from '../call/call-leg.js';
+import type { CallLeg, CallLegHandler, InboundAudio, WireTap } from '../call/call-leg.js';
 import type { EndReason } from '../call/end-reason.js';
 import type { MediaClock } from '../../sip/media/media-clock.js';
 import type { Logger } from '../logger.js';
@@ -23,6 +23,28 @@ export interface TwilioLegOptions {
   log: Logger;
   metrics: Metrics;
   now?: () => number;
+}
+
+/**
+ * A caller frame as Twilio sent it: μ-law relay to a μ-law agent only needs
+ * the base64 text, so the bytes are decoded on first use (voice detector,
+ * recording, transcoding), not for every frame.
+ */
+class Base64Frame implements InboundAudio {
+  private bytes: Uint8Array | undefined;
+
+  constructor(readonly base64: string) {}
+
+  get payload(): Uint8Array {
+    return (this.bytes ??= Buffer.from(this.base64, 'base64'));
+  }
+}
+
+/** Bytes a base64 text stands for; the parser has checked it is whole 4-character groups with at most 2 `=` at the end. */
+function base64DecodedLength(base64: string): number {
+  const n = base64.length;
+  const pad = n === 0 ? 0 : base64.charCodeAt(n - 1) !== 0x3d ? 0 : base64.charCodeAt(n - 2) === 0x3d ? 2 : 1;
+  return (n >> 2) * 3 - pad;
 }
 
 /** The socket under a `ws` WebSocket (not in its typings): corked so a burst of messages leaves in one write. */
@@ -190,9 +212,9 @@ export class TwilioLeg implements CallLeg {
       this.opts.metrics.droppedFrames.inc({ direction: 'from-caller', cause: 'flood' });
       return this.warn.warn('flood', {}, 'media arriving faster than real time; dropping frames');
     }
-    const payload = Buffer.from(base64, 'base64');
-    if (payload.length === 0 || payload.length > MAX_FRAME_BYTES) return this.reject('bad-payload-size', String(payload.length));
-    this.handler?.onAudio({ payload, base64 });
+    const size = base64DecodedLength(base64);
+    if (size === 0 || size > MAX_FRAME_BYTES) return this.reject('bad-payload-size', String(size));
+    this.handler?.onAudio(new Base64Frame(base64));
   }
 
   /**
