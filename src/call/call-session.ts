@@ -89,10 +89,18 @@ export class CallSession implements CallLegHandler, LiveCall {
     this.turnQueuedMs += 20;
     this.opts.leg.sendAudio(frame);
   };
+  /** Set when the leg takes base64 frames (Twilio): see Downlink.push. */
+  readonly sendFrameBase64: ((base64: string) => void) | undefined;
 
   constructor(readonly opts: CallSessionOptions) {
     this.log = opts.log;
     this.warn = new RateLimitedLog(opts.log);
+    if (opts.leg.sendAudioBase64) {
+      this.sendFrameBase64 = (base64) => {
+        this.turnQueuedMs += 20;
+        this.opts.leg.sendAudioBase64!(base64);
+      };
+    }
     const now = Date.now();
     this.watch = { startedAt: now, lastPhoneFrameAt: now, lastCallerSpeechAt: now, agentAudibleUntil: now, awaitingAgentSince: undefined };
   }
@@ -325,7 +333,7 @@ export class CallSession implements CallLegHandler, LiveCall {
     if (!this.downlink) return;
     this.lastAgentAudioAt = Date.now();
     this.watch.awaitingAgentSince = undefined;
-    this.downlink.push(base64, this.sendFrame);
+    this.downlink.push(base64, this.sendFrame, this.sendFrameBase64);
   }
 
   private interrupt(interruptId: number, heardMs: number, queuedMs: number): void {

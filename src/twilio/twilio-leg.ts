@@ -102,9 +102,13 @@ export class TwilioLeg implements CallLeg {
   sendAudio(frame: Uint8Array): void {
     if (this.ended) return;
     if (this.wireTap) this.tapFrames.push(frame.slice());
-    const base64 = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
-    this.pacer.enqueue(this.encoder.media(base64), FRAME_MS);
-    this.flush();
+    this.queueMedia(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64'));
+  }
+
+  sendAudioBase64(base64: string): void {
+    if (this.ended) return;
+    if (this.wireTap) this.tapFrames.push(Buffer.from(base64, 'base64'));
+    this.queueMedia(base64);
   }
 
   mark(label: string): void {
@@ -132,6 +136,11 @@ export class TwilioLeg implements CallLeg {
   async hangup(reason: EndReason): Promise<void> {
     this.finish(reason, 'hung up by bridge');
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(1000, reason);
+  }
+
+  private queueMedia(base64: string): void {
+    this.pacer.enqueue(this.encoder.media(base64), FRAME_MS);
+    this.flush();
   }
 
   private flush(): void {
