@@ -102,7 +102,8 @@ describe('Downlink: μ-law agent chunks relayed as base64', () => {
     return out;
   }
 
-  function relayed(chunks: string[]): { frames: string[]; whole: number } {
+  /** `plain` as the agent parser reports it (alphabet, then at most two '='), unless forced. */
+  function relayed(chunks: string[], plain?: boolean): { frames: string[]; whole: number } {
     const d = new Downlink(parseAudioFormat('ulaw_8000'), 'ulaw');
     const frames: string[] = [];
     let whole = 0;
@@ -110,7 +111,7 @@ describe('Downlink: μ-law agent chunks relayed as base64', () => {
       d.push(c, (f) => frames.push(Buffer.from(f).toString('base64')), (b64) => {
         whole++;
         frames.push(b64);
-      });
+      }, plain ?? /^[A-Za-z0-9+/]*={0,2}$/.test(c));
     }
     return { frames, whole };
   }
@@ -149,11 +150,16 @@ describe('Downlink: μ-law agent chunks relayed as base64', () => {
     expect(r.frames).toHaveLength(1 + 1 + 3 + 1 + 1 + 1);
   });
 
+  it('text not known to be plain base64 is re-encoded even when it is one canonical frame', () => {
+    const chunks = [frame(1).toString('base64'), frame(2).toString('base64')];
+    expect(relayed(chunks, false)).toEqual({ frames: chunks, whole: 0 });
+  });
+
   it('a transcoding downlink never relays text', () => {
     const d = new Downlink(parseAudioFormat('ulaw_8000'), 'alaw');
     let whole = 0;
     let frames = 0;
-    d.push(frame(1).toString('base64'), () => frames++, () => whole++);
+    d.push(frame(1).toString('base64'), () => frames++, () => whole++, true);
     expect([frames, whole]).toEqual([1, 0]);
   });
 });
