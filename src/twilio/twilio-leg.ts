@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { PlayoutPacer } from '../../media/playout-pacer.js';
 import type { CallLeg, CallLegHandler, InboundAudio, WireTap } from '../call/call-leg.js';
 import type { EndReason } from '../call/end-reason.js';
@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { parseTwilioMessage, TwilioEncoder, type StreamStart, type TwilioInbound } from './media-stream-protocol.js';
 import { FloodGate } from './flood-gate.js';
+import { wsText } from '../ws-text.js';
 
 const FRAME_MS = 20;
 const MAX_FRAME_BYTES = 8000; // 1 s of μ-law in one message is already far outside Twilio's behaviour
@@ -188,10 +189,10 @@ export class TwilioLeg implements CallLeg {
     }
   };
 
-  private onMessage(data: unknown, isBinary: boolean): void {
+  private onMessage(data: RawData, isBinary: boolean): void {
     if (this.ended) return;
     if (isBinary) return this.reject('binary-frame', 'binary frame on a JSON stream');
-    const parsed = parseTwilioMessage(typeof data === 'string' ? data : String(data));
+    const parsed = parseTwilioMessage(wsText(data));
     if (!parsed.ok) return this.reject(parsed.code, parsed.detail);
     this.dispatch(parsed.message);
   }
