@@ -140,7 +140,9 @@ export class TwilioLeg implements CallLeg {
   }
 
   private queueMedia(base64: string): void {
-    this.pacer.enqueue(this.encoder.media(base64), FRAME_MS);
+    const text = this.encoder.media(base64);
+    if (this.pacer.offer(text, FRAME_MS, this.now(), this.sendNow)) return;
+    this.pacer.enqueue(text, FRAME_MS);
     this.flush();
   }
 
