@@ -246,7 +246,7 @@ export class CallSession implements CallLegHandler, LiveCall {
   onAudio(frame: InboundAudio): void {
     const now = Date.now();
     this.watch.lastPhoneFrameAt = now;
-    const decoded = this.speech?.push(frame.payload, now);
+    const decoded = this.speech?.push(frame, now);
     if (this.state === 'connecting') {
       if (this.earlyAudio.push(frame) > EARLY_AUDIO_FRAMES) this.earlyAudio.shift();
       return;
