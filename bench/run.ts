@@ -10,6 +10,7 @@
  *   npm run bench                                   # 300 calls, pcm_16000 and ulaw_8000, 30 s each, + baseline
  *   npm run bench -- --calls 300,50 --seconds 30 --format pcm_16000 --profile
  *   npm run bench -- --jitter                       # only the jitter-buffer playout bench (bench/jitter.ts, virtual clock, seconds)
+ *   npm run bench -- --path --calls 100             # only the per-frame micro-benchmark beyond ws (bench/bridge-path.ts)
  *
  * See BENCHMARKS.md for the method and the figures.
  */
@@ -81,6 +82,8 @@ interface Options {
   firstWordsSpacingMs: number;
   /** Only the jitter-buffer playout-delay bench (bench/jitter.ts): no processes, no build. */
   jitter: boolean;
+  /** Only the per-frame micro-benchmark (bench/bridge-path.ts), per format and call count: no build. */
+  path: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -111,6 +114,7 @@ function parseOptions(argv: string[]): Options {
       'soak-sample-s': { type: 'string', default: '15' },
       'soak-warmup': { type: 'string', default: '5m' },
       jitter: { type: 'boolean', default: false },
+      path: { type: 'boolean', default: false },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
       help: { type: 'boolean', default: false },
     },
@@ -128,7 +132,10 @@ function parseOptions(argv: string[]): Options {
   [--first-words N [--first-words-spacing-s 5]]  only N sequential calls to a private agent 80 ms away:
       stream start -> first agent audio at the caller
   [--jitter]  only the jitter-buffer bench: playout delay and gaps, adaptive vs fixed 60 ms, on a virtual clock
-      (clean, ±20 ms, ±20 ms + 1 % loss; same as npx tsx bench/jitter.ts)`);
+      (clean, ±20 ms, ±20 ms + 1 % loss; same as npx tsx bench/jitter.ts)
+  [--path [--calls 100] [--format both]]  only the per-frame micro-benchmark: CPU-µs per frame pair (caller frame in,
+      agent audio out) through the real leg, session and agent link on socket doubles, beside the bare relay's handlers
+      (same as npx tsx bench/bridge-path.ts --calls N --format F)`);
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -165,6 +172,7 @@ function parseOptions(argv: string[]): Options {
     firstWords: int('first-words', v['first-words'], 0),
     firstWordsSpacingMs: Number(v['first-words-spacing-s']) * 1000,
     jitter: v.jitter,
+    path: v.path,
   };
 }
 
@@ -701,6 +709,15 @@ async function main(): Promise<void> {
   if (opts.jitter) {
     const { printJitterBench, runJitterBench } = await import('./jitter.js');
     printJitterBench(runJitterBench(20, 60), 20, 60);
+    return;
+  }
+  if (opts.path) {
+    // One process per run: each starts from a fresh heap and its own JIT state.
+    for (const calls of opts.calls) {
+      for (const format of opts.formats) {
+        execFileSync(process.execPath, [...TSX, join(ROOT, 'bench', 'bridge-path.ts'), '--calls', String(calls), '--format', format], { cwd: ROOT, stdio: 'inherit' });
+      }
+    }
     return;
   }
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
