@@ -39,6 +39,8 @@ const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
 const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 const AGENT_ID = 'bench';
 const TSX = ['--import', 'tsx'];
+/** V8 CPU profile of the process under test (bridge or relay), 500 µs sampling. */
+const PROFILE_ARGS = ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=500'];
 const FIRST_WORDS_KEY = 'bench-xi-key'; // = FIRST_WORDS.apiKey in bench/bridge/talker.ts
 
 type Format = 'pcm_16000' | 'ulaw_8000';
@@ -239,8 +241,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function forkTs(script: string, args: string[]): ChildProcess {
-  return fork(join(ROOT, script), args, { cwd: ROOT, execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkTs(script: string, args: string[], nodeArgs: string[] = []): ChildProcess {
+  return fork(join(ROOT, script), args, { cwd: ROOT, execArgv: [...TSX, ...nodeArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function nextMessage<T>(child: ChildProcess, match: (m: T) => boolean, timeoutMs: number, what: string): Promise<T> {
@@ -264,8 +266,8 @@ function nextMessage<T>(child: ChildProcess, match: (m: T) => boolean, timeoutMs
   });
 }
 
-async function startServerProcess(script: string, args: string[], what: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = forkTs(script, args);
+async function startServerProcess(script: string, args: string[], what: string, nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = forkTs(script, args, nodeArgs);
   const ready = await nextMessage<FromServer>(child, (m) => m.type === 'ready', 30_000, what);
   return { child, url: (ready as { url: string }).url };
 }
@@ -283,7 +285,7 @@ async function startBridge(
     MAX_CONCURRENT_CALLS: String(calls + 50), SHUTDOWN_GRACE_MS: '0',
     ...extraEnv,
   };
-  const execArgv = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=500'] : [];
+  const execArgv = opts.profile ? [...PROFILE_ARGS] : [];
   const inspectPort = opts.soakMs !== undefined ? await freePort() : undefined;
   if (inspectPort !== undefined) execArgv.push(`--inspect=127.0.0.1:${inspectPort}`);
   execArgv.push(...opts.bridgeNodeArgs);
@@ -379,10 +381,10 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
   const children: ChildProcess[] = [agent.child];
   const logFile = join(ROOT, '.tmp', `bench-${tag}.log`);
   try {
-    if (opts.profile && target === 'bridge') rmSync(PROFILE_DIR, { recursive: true, force: true });
+    if (opts.profile) rmSync(PROFILE_DIR, { recursive: true, force: true });
     const sut = target === 'bridge'
       ? await startBridge(agent.url, calls, opts, logFile)
-      : await startServerProcess('bench/bridge/relay-process.ts', [agent.url, AGENT_ID], 'relay');
+      : await startServerProcess('bench/bridge/relay-process.ts', [agent.url, AGENT_ID], 'relay', opts.profile ? PROFILE_ARGS : []);
     children.push(sut.child);
     const pid = sut.child.pid!;
     await sleep(1000);
@@ -507,7 +509,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
         ended: sumMetric(endStatus.metrics, 'bridge_calls_ended_total'),
       };
     }
-    if (opts.profile && target === 'bridge') {
+    if (opts.profile) {
       const file = existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR).find((f) => f.endsWith('.cpuprofile')) : undefined;
       if (file) {
         const kept = join(ROOT, '.tmp', `bench-${tag}.cpuprofile`);
@@ -746,7 +748,7 @@ async function main(): Promise<void> {
   for (const calls of opts.calls) {
     const baselines: ScenarioResult[] = [];
     if (opts.baseline) {
-      for (let i = 0; i < opts.repeat; i++) baselines.push(await runScenario('relay', 'ulaw_8000', calls, { ...opts, profile: false }, `relay-${calls}-${i}`));
+      for (let i = 0; i < opts.repeat; i++) baselines.push(await runScenario('relay', 'ulaw_8000', calls, opts, `relay-${calls}-${i}`));
       scenarios.push(...baselines);
     }
     for (const format of opts.formats) {
