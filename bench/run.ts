@@ -10,6 +10,7 @@
  *   npm run bench                                   # 300 calls, pcm_16000 and ulaw_8000, 30 s each, + baseline
  *   npm run bench -- --calls 300,50 --seconds 30 --format pcm_16000 --profile
  *   npm run bench -- --jitter                       # only the jitter-buffer playout bench (bench/jitter.ts, virtual clock, seconds)
+ *   npm run bench -- --path --calls 100             # only the per-frame micro-benchmark beyond ws (bench/bridge-path.ts)
  *
  * See BENCHMARKS.md for the method and the figures.
  */
@@ -38,6 +39,8 @@ const AUTH_TOKEN = 'bench-auth-token-0123456789abcdef';
 const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
 const AGENT_ID = 'bench';
 const TSX = ['--import', 'tsx'];
+/** V8 CPU profile of the process under test (bridge or relay), 500 µs sampling. */
+const PROFILE_ARGS = ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=500'];
 const FIRST_WORDS_KEY = 'bench-xi-key'; // = FIRST_WORDS.apiKey in bench/bridge/talker.ts
 
 type Format = 'pcm_16000' | 'ulaw_8000';
@@ -81,6 +84,8 @@ interface Options {
   firstWordsSpacingMs: number;
   /** Only the jitter-buffer playout-delay bench (bench/jitter.ts): no processes, no build. */
   jitter: boolean;
+  /** Only the per-frame micro-benchmark (bench/bridge-path.ts), per format and call count: no build. */
+  path: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -111,6 +116,7 @@ function parseOptions(argv: string[]): Options {
       'soak-sample-s': { type: 'string', default: '15' },
       'soak-warmup': { type: 'string', default: '5m' },
       jitter: { type: 'boolean', default: false },
+      path: { type: 'boolean', default: false },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
       help: { type: 'boolean', default: false },
     },
@@ -128,7 +134,10 @@ function parseOptions(argv: string[]): Options {
   [--first-words N [--first-words-spacing-s 5]]  only N sequential calls to a private agent 80 ms away:
       stream start -> first agent audio at the caller
   [--jitter]  only the jitter-buffer bench: playout delay and gaps, adaptive vs fixed 60 ms, on a virtual clock
-      (clean, ±20 ms, ±20 ms + 1 % loss; same as npx tsx bench/jitter.ts)`);
+      (clean, ±20 ms, ±20 ms + 1 % loss; same as npx tsx bench/jitter.ts)
+  [--path [--calls 100] [--format both]]  only the per-frame micro-benchmark: CPU-µs per frame pair (caller frame in,
+      agent audio out) through the real leg, session and agent link on socket doubles, beside the bare relay's handlers
+      (same as npx tsx bench/bridge-path.ts --calls N --format F)`);
     process.exit(0);
   }
   const int = (name: string, text: string, min: number): number => {
@@ -165,6 +174,7 @@ function parseOptions(argv: string[]): Options {
     firstWords: int('first-words', v['first-words'], 0),
     firstWordsSpacingMs: Number(v['first-words-spacing-s']) * 1000,
     jitter: v.jitter,
+    path: v.path,
   };
 }
 
@@ -231,8 +241,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function forkTs(script: string, args: string[]): ChildProcess {
-  return fork(join(ROOT, script), args, { cwd: ROOT, execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkTs(script: string, args: string[], nodeArgs: string[] = []): ChildProcess {
+  return fork(join(ROOT, script), args, { cwd: ROOT, execArgv: [...TSX, ...nodeArgs], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function nextMessage<T>(child: ChildProcess, match: (m: T) => boolean, timeoutMs: number, what: string): Promise<T> {
@@ -256,8 +266,8 @@ function nextMessage<T>(child: ChildProcess, match: (m: T) => boolean, timeoutMs
   });
 }
 
-async function startServerProcess(script: string, args: string[], what: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = forkTs(script, args);
+async function startServerProcess(script: string, args: string[], what: string, nodeArgs: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = forkTs(script, args, nodeArgs);
   const ready = await nextMessage<FromServer>(child, (m) => m.type === 'ready', 30_000, what);
   return { child, url: (ready as { url: string }).url };
 }
@@ -275,7 +285,7 @@ async function startBridge(
     MAX_CONCURRENT_CALLS: String(calls + 50), SHUTDOWN_GRACE_MS: '0',
     ...extraEnv,
   };
-  const execArgv = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=500'] : [];
+  const execArgv = opts.profile ? [...PROFILE_ARGS] : [];
   const inspectPort = opts.soakMs !== undefined ? await freePort() : undefined;
   if (inspectPort !== undefined) execArgv.push(`--inspect=127.0.0.1:${inspectPort}`);
   execArgv.push(...opts.bridgeNodeArgs);
@@ -371,10 +381,10 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
   const children: ChildProcess[] = [agent.child];
   const logFile = join(ROOT, '.tmp', `bench-${tag}.log`);
   try {
-    if (opts.profile && target === 'bridge') rmSync(PROFILE_DIR, { recursive: true, force: true });
+    if (opts.profile) rmSync(PROFILE_DIR, { recursive: true, force: true });
     const sut = target === 'bridge'
       ? await startBridge(agent.url, calls, opts, logFile)
-      : await startServerProcess('bench/bridge/relay-process.ts', [agent.url, AGENT_ID], 'relay');
+      : await startServerProcess('bench/bridge/relay-process.ts', [agent.url, AGENT_ID], 'relay', opts.profile ? PROFILE_ARGS : []);
     children.push(sut.child);
     const pid = sut.child.pid!;
     await sleep(1000);
@@ -499,7 +509,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
         ended: sumMetric(endStatus.metrics, 'bridge_calls_ended_total'),
       };
     }
-    if (opts.profile && target === 'bridge') {
+    if (opts.profile) {
       const file = existsSync(PROFILE_DIR) ? readdirSync(PROFILE_DIR).find((f) => f.endsWith('.cpuprofile')) : undefined;
       if (file) {
         const kept = join(ROOT, '.tmp', `bench-${tag}.cpuprofile`);
@@ -703,6 +713,15 @@ async function main(): Promise<void> {
     printJitterBench(runJitterBench(20, 60), 20, 60);
     return;
   }
+  if (opts.path) {
+    // One process per run: each starts from a fresh heap and its own JIT state.
+    for (const calls of opts.calls) {
+      for (const format of opts.formats) {
+        execFileSync(process.execPath, [...TSX, join(ROOT, 'bench', 'bridge-path.ts'), '--calls', String(calls), '--format', format], { cwd: ROOT, stdio: 'inherit' });
+      }
+    }
+    return;
+  }
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
   // What the build in BUILD_DIR was made from (kept next to it, so --no-build reports the right thing).
   const buildInfo = join(BUILD_DIR, 'bench-build.json');
@@ -729,7 +748,7 @@ async function main(): Promise<void> {
   for (const calls of opts.calls) {
     const baselines: ScenarioResult[] = [];
     if (opts.baseline) {
-      for (let i = 0; i < opts.repeat; i++) baselines.push(await runScenario('relay', 'ulaw_8000', calls, { ...opts, profile: false }, `relay-${calls}-${i}`));
+      for (let i = 0; i < opts.repeat; i++) baselines.push(await runScenario('relay', 'ulaw_8000', calls, opts, `relay-${calls}-${i}`));
       scenarios.push(...baselines);
     }
     for (const format of opts.formats) {

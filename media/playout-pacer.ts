@@ -38,6 +38,21 @@ export class PlayoutPacer<T> {
   }
 
   /**
+   * `enqueue(value, durationMs)` then `pump(nowMs, send)` for the usual case of
+   * an item that finds nothing waiting and is due at once (agent audio arriving
+   * in real time): sent without going through the queue. Returns false, having
+   * changed nothing, when it must wait; the caller then enqueues it.
+   */
+  offer(value: T, durationMs: number, nowMs: number, send: (value: T) => void): boolean {
+    if (this.head < this.queue.length || durationMs > this.opts.maxQueuedMs) return false;
+    const playEnd = Math.max(this.playEndMs, nowMs);
+    if (durationMs > 0 && playEnd - nowMs >= this.opts.leadMs) return false;
+    this.playEndMs = playEnd + durationMs;
+    send(value);
+    return true;
+  }
+
+  /**
    * Sends every item that is due at `nowMs`, at most `maxFrames` audio items
    * (markers behind them still go); returns how many items were sent.
    */

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { BridgeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { wsText } from '../ws-text.js';
 import type { AgentLink, AgentLinkHandler } from './agent-link.js';
 import { agentApiPool, fetchSignedUrl } from './signed-url.js';
 import { preconnect } from './socket-preconnect.js';
@@ -79,7 +80,7 @@ export async function connectElevenLabsAgent(opts: ElevenLabsConnectOptions): Pr
     ws.once('error', (err) => fail(new BridgeError('agent-connect-failed', `agent socket error: ${err.message}`, 502)));
     ws.once('close', (code, reason) => fail(new BridgeError('agent-closed', `agent closed before metadata (${code} ${reason})`, 502)));
     ws.once('message', (data) => {
-      const parsed = parseAgentMessage(String(data));
+      const parsed = parseAgentMessage(wsText(data));
       if (!parsed.ok || parsed.event.type !== 'metadata') {
         return fail(new BridgeError('agent-protocol', 'first agent message was not conversation_initiation_metadata', 502));
       }
@@ -121,7 +122,8 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-class ElevenLabsAgentLink implements AgentLink {
+/** Exported for bench/bridge-path.ts, which drives it over a socket double. */
+export class ElevenLabsAgentLink implements AgentLink {
   readonly conversationId: string;
   readonly inputFormat: string;
   readonly outputFormat: string;
@@ -138,7 +140,7 @@ class ElevenLabsAgentLink implements AgentLink {
     this.conversationId = meta.conversationId;
     this.inputFormat = meta.inputFormat;
     this.outputFormat = meta.outputFormat;
-    ws.on('message', (data) => this.onMessage(String(data)));
+    ws.on('message', (data) => this.onMessage(wsText(data)));
     ws.on('close', (code, reason) => this.onClose(code, reason.toString()));
     ws.on('error', (err) => log.warn({ err: err.message }, 'agent socket error'));
   }

@@ -6,6 +6,20 @@ import { legSilenceByte, type InboundAudio, type LegCodec } from './call-leg.js'
 import { legDecoder, legEncoder, legSampleRate, samplesPerByte, type LegDecode, type LegEncode } from './leg-codec.js';
 
 const FRAME_BYTES = 160; // 20 ms of G.711 at 8 kHz, and of G.722 at 16 kHz
+/**
+ * Exactly one frame in canonical base64 (RFC 4648 §4): 160 bytes = 53 groups
+ * of 3 + 1 byte, so 212 + 2 characters and `==`; the second of those carries
+ * 2 bits of data and 4 zero bits (§3.5), hence one of `AQgw`.
+ */
+const ONE_FRAME_BASE64_CHARS = 216;
+const EQUALS = 0x3d;
+
+/** `plain` base64 (alphabet, then at most two `=`) is one canonical frame: checked on its last three characters. */
+function isOneFrame(plain: string): boolean {
+  if (plain.length !== ONE_FRAME_BASE64_CHARS || plain.charCodeAt(214) !== EQUALS || plain.charCodeAt(215) !== EQUALS) return false;
+  const c = plain.charCodeAt(213);
+  return c === 0x41 || c === 0x51 || c === 0x67 || c === 0x77; // A Q g w
+}
 
 /** Grows a typed array only when a larger chunk arrives; steady state allocates nothing. */
 function ensure<T extends Int16Array | Uint8Array>(buf: T, length: number, make: (n: number) => T): T {
@@ -92,7 +106,14 @@ export class Downlink {
     this.resampler = agent.sampleRate === rate ? undefined : new Resampler(agent.sampleRate, rate);
   }
 
-  push(base64: string, onFrame: (frame: Uint8Array) => void): void {
+  /**
+   * `onWholeFrame`, when the sink takes base64 frames: an agent chunk in the
+   * leg's codec that is exactly one frame, with nothing held back, goes there
+   * as it came (the same text the decode-and-re-encode path would produce).
+   * `plain`: the text is known to be alphabet characters then at most two `=`.
+   */
+  push(base64: string, onFrame: (frame: Uint8Array) => void, onWholeFrame?: (base64: string) => void, plain = false): void {
+    if (onWholeFrame && plain && this.passthrough && this.chunker.pendingBytes === 0 && isOneFrame(base64)) return onWholeFrame(base64);
     const n = this.decodeBase64(base64);
     if (this.passthrough) return this.chunker.push(this.raw.subarray(0, n), onFrame);
     const pcm = this.toPcm(n);

@@ -61,6 +61,12 @@ export interface CallLeg {
   attach(handler: CallLegHandler): void;
   /** Queue one 20 ms G.711 frame (160 bytes) for paced playback. */
   sendAudio(frame: Uint8Array): void;
+  /**
+   * The same, with the frame given as the canonical base64 of its bytes: legs
+   * whose wire carries base64 (Twilio) relay an agent's frame-sized chunk in
+   * their own codec without decoding and re-encoding it.
+   */
+  sendAudioBase64?(base64: string): void;
   /** In-band marker: `onPlayed(label)` fires once the caller has heard everything queued before it. */
   mark(label: string): void;
   /** Drop all audio not yet played (barge-in). Pending marks will never report played. */

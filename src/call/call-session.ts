@@ -89,10 +89,18 @@ export class CallSession implements CallLegHandler, LiveCall {
     this.turnQueuedMs += 20;
     this.opts.leg.sendAudio(frame);
   };
+  /** Set when the leg takes base64 frames (Twilio): see Downlink.push. */
+  readonly sendFrameBase64: ((base64: string) => void) | undefined;
 
   constructor(readonly opts: CallSessionOptions) {
     this.log = opts.log;
     this.warn = new RateLimitedLog(opts.log);
+    if (opts.leg.sendAudioBase64) {
+      this.sendFrameBase64 = (base64) => {
+        this.turnQueuedMs += 20;
+        this.opts.leg.sendAudioBase64!(base64);
+      };
+    }
     const now = Date.now();
     this.watch = { startedAt: now, lastPhoneFrameAt: now, lastCallerSpeechAt: now, agentAudibleUntil: now, awaitingAgentSince: undefined };
   }
@@ -238,7 +246,7 @@ export class CallSession implements CallLegHandler, LiveCall {
   onAudio(frame: InboundAudio): void {
     const now = Date.now();
     this.watch.lastPhoneFrameAt = now;
-    const decoded = this.speech?.push(frame.payload, now);
+    const decoded = this.speech?.push(frame, now);
     if (this.state === 'connecting') {
       if (this.earlyAudio.push(frame) > EARLY_AUDIO_FRAMES) this.earlyAudio.shift();
       return;
@@ -287,7 +295,7 @@ export class CallSession implements CallLegHandler, LiveCall {
     const a = decideAgentEvent(e, this);
     switch (a.type) {
       case 'play':
-        return this.playAgentAudio(a.base64);
+        return this.playAgentAudio(a.base64, a.plain);
       case 'drop-stale':
         return this.opts.metrics.droppedFrames.inc({ direction: 'to-caller', cause: 'stale-after-interruption' });
       case 'pong':
@@ -321,11 +329,11 @@ export class CallSession implements CallLegHandler, LiveCall {
   }
 
   /** Agent audio after an end was requested keeps flowing until the drain begins. */
-  private playAgentAudio(base64: string): void {
+  private playAgentAudio(base64: string, plain: boolean): void {
     if (!this.downlink) return;
     this.lastAgentAudioAt = Date.now();
     this.watch.awaitingAgentSince = undefined;
-    this.downlink.push(base64, this.sendFrame);
+    this.downlink.push(base64, this.sendFrame, this.sendFrameBase64, plain);
   }
 
   private interrupt(interruptId: number, heardMs: number, queuedMs: number): void {

@@ -1,7 +1,7 @@
 import { Resampler } from '../../media/resampler.js';
 import type { SpeechDetector } from '../../media/speech-detector.js';
 import type { Logger } from '../logger.js';
-import type { LegCodec } from './call-leg.js';
+import type { InboundAudio, LegCodec } from './call-leg.js';
 import { legDecoder, legSampleRate, type LegDecode } from './leg-codec.js';
 
 export type SpeechDetectorFactory = () => Promise<{ detector: SpeechDetector; dispose(): void }>;
@@ -41,9 +41,12 @@ export class CallerSpeech {
    * the next call) so the uplink need not decode again. A stateful decoder
    * (G.722) is only this class's own, so its output is not shared.
    */
-  push(payload: Uint8Array, nowMs: number): Int16Array | undefined {
+  push(frame: InboundAudio, nowMs: number): Int16Array | undefined {
+    // Before the detector is ready (or if it failed) the bytes are not read: a Twilio frame then never needs decoding.
+    if (!this.speech) return undefined;
+    const payload = frame.payload;
     const n = payload.length;
-    if (!this.speech || (n !== 80 && n !== 160 && n !== 240)) return undefined; // the VAD takes 10/20/30 ms frames
+    if (n !== 80 && n !== 160 && n !== 240) return undefined; // the VAD takes 10/20/30 ms frames
     const pcm = this.pcm.subarray(0, this.decode(payload, this.pcm));
     const narrow = this.toDetectorRate ? this.narrow.subarray(0, this.toDetectorRate.process(pcm, this.narrow)) : pcm;
     this.speech.detector.push(narrow, nowMs);

@@ -49,17 +49,20 @@ const DTMF_DIGIT = /^[0-9*#A-Da-d]$/;
 
 /**
  * A media message exactly as Twilio serialises it (compact JSON, the field
- * order of its reference page), matched whole. A match is valid JSON of the
- * expected shape with a well-formed base64 payload, so the hot path (50
+ * order of its reference page), matched whole. A match whose payload length
+ * is a multiple of 4 is valid JSON of the expected shape with a well-formed
+ * base64 payload (the same test as BASE64 below), so the hot path (50
  * messages a second per call) skips JSON.parse and the field checks; any
  * other spelling takes the general path below and gets the same result.
+ * The payload's length is checked outside the expression: counting groups of
+ * 4 inside it made the match cost twice as much.
  */
 const MEDIA_AS_SENT =
-  /^\{"event":"media","sequenceNumber":"\d{1,15}","media":\{"track":"([a-z]{1,16})","chunk":"(\d{1,15})","timestamp":"(\d{1,15})","payload":"((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)"\},"streamSid":"([0-9A-Za-z]{1,64})"\}$/;
+  /^\{"event":"media","sequenceNumber":"\d{1,15}","media":\{"track":"([a-z]{1,16})","chunk":"(\d{1,15})","timestamp":"(\d{1,15})","payload":"([A-Za-z0-9+/]*={0,2})"\},"streamSid":"([0-9A-Za-z]{1,64})"\}$/;
 
 export function parseTwilioMessage(raw: string): ParseResult {
   const fast = MEDIA_AS_SENT.exec(raw);
-  if (fast) {
+  if (fast && fast[4]!.length % 4 === 0) {
     return ok({ event: 'media', streamSid: fast[5]!, track: fast[1]!, chunk: Number(fast[2]), timestamp: Number(fast[3]), payload: fast[4]! });
   }
   let data: unknown;

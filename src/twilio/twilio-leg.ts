@@ -1,6 +1,6 @@
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { PlayoutPacer } from '../../media/playout-pacer.js';
-import type { CallLeg, CallLegHandler, WireTap } from '../call/call-leg.js';
+import type { CallLeg, CallLegHandler, InboundAudio, WireTap } from '../call/call-leg.js';
 import type { EndReason } from '../call/end-reason.js';
 import type { MediaClock } from '../../sip/media/media-clock.js';
 import type { Logger } from '../logger.js';
@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import { parseTwilioMessage, TwilioEncoder, type StreamStart, type TwilioInbound } from './media-stream-protocol.js';
 import { FloodGate } from './flood-gate.js';
+import { wsText } from '../ws-text.js';
 
 const FRAME_MS = 20;
 const MAX_FRAME_BYTES = 8000; // 1 s of μ-law in one message is already far outside Twilio's behaviour
@@ -23,6 +24,28 @@ export interface TwilioLegOptions {
   log: Logger;
   metrics: Metrics;
   now?: () => number;
+}
+
+/**
+ * A caller frame as Twilio sent it: μ-law relay to a μ-law agent only needs
+ * the base64 text, so the bytes are decoded on first use (voice detector,
+ * recording, transcoding), not for every frame.
+ */
+class Base64Frame implements InboundAudio {
+  private bytes: Uint8Array | undefined;
+
+  constructor(readonly base64: string) {}
+
+  get payload(): Uint8Array {
+    return (this.bytes ??= Buffer.from(this.base64, 'base64'));
+  }
+}
+
+/** Bytes a base64 text stands for; the parser has checked it is whole 4-character groups with at most 2 `=` at the end. */
+function base64DecodedLength(base64: string): number {
+  const n = base64.length;
+  const pad = n === 0 ? 0 : base64.charCodeAt(n - 1) !== 0x3d ? 0 : base64.charCodeAt(n - 2) === 0x3d ? 2 : 1;
+  return (n >> 2) * 3 - pad;
 }
 
 /** The socket under a `ws` WebSocket (not in its typings): corked so a burst of messages leaves in one write. */
@@ -80,9 +103,13 @@ export class TwilioLeg implements CallLeg {
   sendAudio(frame: Uint8Array): void {
     if (this.ended) return;
     if (this.wireTap) this.tapFrames.push(frame.slice());
-    const base64 = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
-    this.pacer.enqueue(this.encoder.media(base64), FRAME_MS);
-    this.flush();
+    this.queueMedia(Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64'));
+  }
+
+  sendAudioBase64(base64: string): void {
+    if (this.ended) return;
+    if (this.wireTap) this.tapFrames.push(Buffer.from(base64, 'base64'));
+    this.queueMedia(base64);
   }
 
   mark(label: string): void {
@@ -110,6 +137,13 @@ export class TwilioLeg implements CallLeg {
   async hangup(reason: EndReason): Promise<void> {
     this.finish(reason, 'hung up by bridge');
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(1000, reason);
+  }
+
+  private queueMedia(base64: string): void {
+    const text = this.encoder.media(base64);
+    if (this.pacer.offer(text, FRAME_MS, this.now(), this.sendNow)) return;
+    this.pacer.enqueue(text, FRAME_MS);
+    this.flush();
   }
 
   private flush(): void {
@@ -157,10 +191,10 @@ export class TwilioLeg implements CallLeg {
     }
   };
 
-  private onMessage(data: unknown, isBinary: boolean): void {
+  private onMessage(data: RawData, isBinary: boolean): void {
     if (this.ended) return;
     if (isBinary) return this.reject('binary-frame', 'binary frame on a JSON stream');
-    const parsed = parseTwilioMessage(typeof data === 'string' ? data : String(data));
+    const parsed = parseTwilioMessage(wsText(data));
     if (!parsed.ok) return this.reject(parsed.code, parsed.detail);
     this.dispatch(parsed.message);
   }
@@ -190,9 +224,9 @@ export class TwilioLeg implements CallLeg {
       this.opts.metrics.droppedFrames.inc({ direction: 'from-caller', cause: 'flood' });
       return this.warn.warn('flood', {}, 'media arriving faster than real time; dropping frames');
     }
-    const payload = Buffer.from(base64, 'base64');
-    if (payload.length === 0 || payload.length > MAX_FRAME_BYTES) return this.reject('bad-payload-size', String(payload.length));
-    this.handler?.onAudio({ payload, base64 });
+    const size = base64DecodedLength(base64);
+    if (size === 0 || size > MAX_FRAME_BYTES) return this.reject('bad-payload-size', String(size));
+    this.handler?.onAudio(new Base64Frame(base64));
   }
 
   /**

@@ -6,8 +6,8 @@ describe('ElevenLabs agent protocol', () => {
     const cases: [unknown, unknown][] = [
       [{ type: 'conversation_initiation_metadata', conversation_initiation_metadata_event: { conversation_id: 'c1', agent_output_audio_format: 'ulaw_8000', user_input_audio_format: 'pcm_16000' } },
         { type: 'metadata', conversationId: 'c1', outputFormat: 'ulaw_8000', inputFormat: 'pcm_16000' }],
-      [{ type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 7 } }, { type: 'audio', eventId: 7, base64: 'AAAA' }],
-      [{ type: 'audio', audio: { chunk: 'BBBB' } }, { type: 'audio', eventId: 0, base64: 'BBBB' }],
+      [{ type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 7 } }, { type: 'audio', eventId: 7, base64: 'AAAA', plain: true }],
+      [{ type: 'audio', audio: { chunk: 'BBBB' } }, { type: 'audio', eventId: 0, base64: 'BBBB', plain: true }],
       [{ type: 'interruption', interruption_event: { event_id: 9 } }, { type: 'interruption', eventId: 9 }],
       [{ type: 'ping', ping_event: { event_id: 3, ping_ms: null } }, { type: 'ping', eventId: 3 }],
       [{ type: 'user_transcript', user_transcription_event: { user_transcript: 'hi' } }, { type: 'user-transcript', text: 'hi' }],
@@ -29,12 +29,27 @@ describe('ElevenLabs agent protocol', () => {
     const spaced = `{ "type": "audio", "audio_event": { "audio_base_64": "${b64}", "event_id": 42 } }\n`;
     const reordered = JSON.stringify({ audio_event: { event_id: 42, audio_base_64: b64 }, type: 'audio' });
     const withAlignment = JSON.stringify({ type: 'audio', audio_event: { audio_base_64: b64, event_id: 42, alignment: { chars: ['a'] } } });
-    const expected = { ok: true, event: { type: 'audio', eventId: 42, base64: b64 } };
+    const expected = { ok: true, event: { type: 'audio', eventId: 42, base64: b64, plain: true } };
     for (const raw of [compact, spaced, reordered, withAlignment]) expect(parseAgentMessage(raw), raw).toEqual(expected);
     // Cut short or followed by junk: never taken as audio.
     expect(parseAgentMessage(compact.slice(0, -1)).ok).toBe(false);
     expect(parseAgentMessage(compact + '}').ok).toBe(false);
-    expect(parseAgentMessage(`{"type":"audio","audio_event":{"audio_base_64":"${b64}","event_id":-1}}`)).toEqual({ ok: true, event: { type: 'audio', eventId: -1, base64: b64 } });
+    expect(parseAgentMessage(`{"type":"audio","audio_event":{"audio_base_64":"${b64}","event_id":-1}}`)).toEqual({ ok: true, event: { type: 'audio', eventId: -1, base64: b64, plain: true } });
+  });
+
+  it('says whether audio text is plain base64 (alphabet, then at most two "="), whichever path parsed it', () => {
+    const audio = (b64: string): unknown => parseAgentMessage(`{"type":"audio","audio_event":{"audio_base_64":${JSON.stringify(b64)},"event_id":1}}`);
+    const plain = (b64: string, yes: boolean) => expect(audio(b64), b64).toEqual({ ok: true, event: { type: 'audio', eventId: 1, base64: b64, plain: yes } });
+    plain('AQID', true);
+    plain('AQI=', true);
+    plain('AQ==', true);
+    plain('', true);
+    plain('AQ=D', false); // '=' inside: not plain (the general path parses it)
+    plain('AQ===', false);
+    plain('AQ-_', false); // url-safe alphabet
+    plain('AQ ID', false);
+    plain('AQ\nID', false);
+    expect(parseAgentMessage(JSON.stringify({ type: 'audio', audio: { chunk: 'A_B-' } }))).toEqual({ ok: true, event: { type: 'audio', eventId: 0, base64: 'A_B-', plain: false } });
   });
 
   it('rejects malformed messages with a reason', () => {

@@ -92,3 +92,74 @@ describe('Uplink / Downlink with a G.722 leg', () => {
     expect(peak).toBeGreaterThan(3000);
   });
 });
+
+describe('Downlink: μ-law agent chunks relayed as base64', () => {
+  /** What the decode-and-re-encode path sends for `chunks`: the base64 of each 160-byte frame. */
+  function reencoded(chunks: string[]): string[] {
+    const d = new Downlink(parseAudioFormat('ulaw_8000'), 'ulaw');
+    const out: string[] = [];
+    for (const c of chunks) d.push(c, (f) => out.push(Buffer.from(f).toString('base64')));
+    return out;
+  }
+
+  /** `plain` as the agent parser reports it (alphabet, then at most two '='), unless forced. */
+  function relayed(chunks: string[], plain?: boolean): { frames: string[]; whole: number } {
+    const d = new Downlink(parseAudioFormat('ulaw_8000'), 'ulaw');
+    const frames: string[] = [];
+    let whole = 0;
+    for (const c of chunks) {
+      d.push(c, (f) => frames.push(Buffer.from(f).toString('base64')), (b64) => {
+        whole++;
+        frames.push(b64);
+      }, plain ?? /^[A-Za-z0-9+/]*={0,2}$/.test(c));
+    }
+    return { frames, whole };
+  }
+
+  const frame = (seed: number): Buffer => Buffer.from(Array.from({ length: 160 }, (_, i) => (seed * 131 + i * 37) & 0xff));
+
+  it('a frame-sized chunk goes out as its own text, the same text the re-encoding path produces', () => {
+    // Every value of the last byte, so all four canonical final characters (A, Q, g, w) occur.
+    const chunks = Array.from({ length: 256 }, (_, k) => {
+      const f = frame(k);
+      f[159] = k;
+      return f.toString('base64');
+    });
+    const r = relayed(chunks);
+    expect(r.whole).toBe(256);
+    expect(r.frames).toEqual(chunks);
+    expect(r.frames).toEqual(reencoded(chunks));
+  });
+
+  it('anything but one canonical frame with nothing held back takes the re-encoding path, with the same frames', () => {
+    const f = frame(1).toString('base64');
+    // The same bytes with non-zero padding bits (RFC 4648 §3.5): decoders ignore them; Twilio gets the canonical text.
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    const noncanonical = f.slice(0, 213) + ALPHABET[ALPHABET.indexOf(f[213]!) | 1] + '==';
+    expect(Buffer.from(noncanonical, 'base64')).toEqual(frame(1));
+    const urlSafe = frame(2).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? '-' : '_'));
+    const three = Buffer.concat([frame(3), frame(4), frame(5)]).toString('base64');
+    const half = frame(6).subarray(0, 80).toString('base64');
+    const chunks = [noncanonical, urlSafe, three, half, f, frame(7).subarray(80).toString('base64'), f];
+    expect(urlSafe).toMatch(/[-_]/);
+    const r = relayed(chunks);
+    expect(r.frames).toEqual(reencoded(chunks));
+    // Only the last chunk qualifies: the one before it arrived while half a frame was held back.
+    expect(r.whole).toBe(1);
+    expect(r.frames[0]).toBe(f);
+    expect(r.frames).toHaveLength(1 + 1 + 3 + 1 + 1 + 1);
+  });
+
+  it('text not known to be plain base64 is re-encoded even when it is one canonical frame', () => {
+    const chunks = [frame(1).toString('base64'), frame(2).toString('base64')];
+    expect(relayed(chunks, false)).toEqual({ frames: chunks, whole: 0 });
+  });
+
+  it('a transcoding downlink never relays text', () => {
+    const d = new Downlink(parseAudioFormat('ulaw_8000'), 'alaw');
+    let whole = 0;
+    let frames = 0;
+    d.push(frame(1).toString('base64'), () => frames++, () => whole++, true);
+    expect([frames, whole]).toEqual([1, 0]);
+  });
+});

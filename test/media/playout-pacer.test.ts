@@ -44,6 +44,45 @@ describe('PlayoutPacer', () => {
     expect(sent).toEqual([3, 4, 5, 6, 7]);
   });
 
+  it('offer sends exactly what enqueue + pump would, and leaves the rest to the queue', () => {
+    // Two pacers fed the same random mix of frames, markers and clock steps: one always
+    // enqueue + pump, the other offer first (enqueue + pump only when refused).
+    let seed = 1;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 16) % n;
+    };
+    const a = new PlayoutPacer<number>({ leadMs: 60, maxQueuedMs: 400 });
+    const b = new PlayoutPacer<number>({ leadMs: 60, maxQueuedMs: 400 });
+    const sentA: Array<[number, number]> = [];
+    const sentB: Array<[number, number]> = [];
+    let now = 0;
+    let offered = 0;
+    for (let i = 0; i < 5000; i++) {
+      const op = rnd(10);
+      if (op < 5) now += rnd(45);
+      else if (op < 6) {
+        a.pump(now, (v) => sentA.push([now, v]));
+        b.pump(now, (v) => sentB.push([now, v]));
+      } else {
+        const d = op === 6 ? 0 : 20;
+        a.enqueue(i, d);
+        a.pump(now, (v) => sentA.push([now, v]));
+        if (b.offer(i, d, now, (v) => sentB.push([now, v]))) offered++;
+        else {
+          b.enqueue(i, d);
+          b.pump(now, (v) => sentB.push([now, v]));
+        }
+      }
+      expect([b.pendingItems, b.pendingMs, b.aheadMs(now)]).toEqual([a.pendingItems, a.pendingMs, a.aheadMs(now)]);
+    }
+    expect(sentB).toEqual(sentA);
+    expect(a.dropped).toBe(b.dropped);
+    // Both branches ran many times.
+    expect(offered).toBeGreaterThan(100);
+    expect(sentA.length - offered).toBeGreaterThan(100);
+  });
+
   it('does not run ahead after an idle gap (playout cannot happen in the past)', () => {
     const p = new PlayoutPacer<number>({ leadMs: 40, maxQueuedMs: 10_000 });
     p.enqueue(1, 20);

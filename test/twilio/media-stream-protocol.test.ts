@@ -34,6 +34,11 @@ describe('Twilio media stream protocol', () => {
       { track: 'outbound', chunk: '5', timestamp: '80', payload: '' },
       { track: 'inbound', chunk: '6', timestamp: '100', payload: 'not base64!' },
       { track: 'inbound', chunk: '7', timestamp: '120', payload: 'AQ=' },
+      // Alphabet and padding right, length not a multiple of 4: the fast path must hand these over too.
+      { track: 'inbound', chunk: '8', timestamp: '140', payload: 'AAA' },
+      { track: 'inbound', chunk: '9', timestamp: '160', payload: 'AAAAA==' },
+      { track: 'inbound', chunk: '10', timestamp: '180', payload: 'AAAAAA==' },
+      { track: 'inbound', chunk: '11', timestamp: '200', payload: 'AAAA===' },
     ];
     for (const media of samples) {
       const asSent = `{"event":"media","sequenceNumber":"9","media":${JSON.stringify(media)},"streamSid":"${SID}"}`;
