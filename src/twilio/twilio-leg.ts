@@ -55,6 +55,8 @@ export class TwilioLeg implements CallLeg {
   private wireTap: WireTap | undefined;
   private readonly tapFrames: Uint8Array[] = [];
   private probes = 0;
+  /** Media time of the last caller frame handed to the tap. */
+  private tapMediaMs = -Infinity;
 
   constructor(private readonly ws: WebSocket, readonly start: StreamStart, private readonly opts: TwilioLegOptions) {
     this.providerCallId = start.callSid;
@@ -192,6 +194,12 @@ export class TwilioLeg implements CallLeg {
     }
     const payload = Buffer.from(base64, 'base64');
     if (payload.length === 0 || payload.length > MAX_FRAME_BYTES) return this.reject('bad-payload-size', String(payload.length));
+    // Placed in a recording by its media timestamp (ms since the stream began), not by when it arrived.
+    // Frames come in order (one TCP stream): a stamp that does not advance is no stamp; it follows the last frame.
+    const mediaMs = timestamp > this.tapMediaMs ? timestamp : this.tapMediaMs + payload.length / 8;
+    this.tapMediaMs = mediaMs;
+    // A copy: the recording keeps it a while, and the call's media chain may reuse the payload's bytes.
+    this.wireTap?.received(new Uint8Array(payload), mediaMs, this.start.streamSid);
     this.handler?.onAudio({ payload, base64 });
   }
 
