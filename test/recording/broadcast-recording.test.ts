@@ -52,12 +52,10 @@ describe.skipIf(!haveAudioTools())('broadcast recordings', () => {
     phone = new RtpPhone(pcmu);
     const port = await phone.open();
     const p = phone;
-    const answered = new Promise<FakeDialog>((resolve) => {
+    const answered = new Promise<{ dialog: FakeDialog; bridgePort: number }>((resolve) => {
       srf.onUac = (uac) => {
         uac.provisional(180);
-        const dialog = uac.answer(sdpOffer({ address: '127.0.0.1', port, pts: '0 101' }));
-        p.start(calleeSpeech, Number(/m=audio (\d+)/.exec(uac.opts.localSdp ?? '')?.[1]));
-        resolve(dialog);
+        resolve({ dialog: uac.answer(sdpOffer({ address: '127.0.0.1', port, pts: '0 101' })), bridgePort: Number(/m=audio (\d+)/.exec(uac.opts.localSdp ?? '')?.[1]) });
       };
     });
     const loop = eventLoopDelay();
@@ -66,7 +64,11 @@ describe.skipIf(!haveAudioTools())('broadcast recordings', () => {
       body: JSON.stringify({ to: CALLEE, agent_id: 'agent_test', broadcast: { message: 'Hello Ana, your parcel arrives on Monday between nine and noon.' }, policy: { recording: 'on' } }),
     });
     expect(placed.status, JSON.stringify(placed.body)).toBe(201);
-    const dialog = await answered;
+    const { dialog, bridgePort } = await answered;
+    // The callee speaks once the broadcast session (and its recording) exists: RTP that arrives
+    // between the 200 OK and the session's start is not recorded (the bridge writes the call first).
+    await waitFor(() => h.bridge.registry.get(placed.body.id), { what: 'broadcast session started' });
+    p.start(calleeSpeech, bridgePort);
     const call = await ended(h, placed.body.id);
     await p.stop();
     const stalls = loop.stop();
