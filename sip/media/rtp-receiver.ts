@@ -44,6 +44,8 @@ export class RtpReceiver {
   private readonly header = newRtpHeader();
   private readonly event = newTelephoneEvent();
   private ssrc = -1;
+  /** Told of every accepted audio payload as it arrives, before the jitter buffer (recordings); the payload is a view of the datagram. */
+  tap: ((payload: Uint8Array, timestamp: number, ssrc: number) => void) | undefined;
   /** Time of the last accepted RTP packet (ms), for the inactivity timer. */
   lastPacketMs = -Infinity;
 
@@ -85,7 +87,9 @@ export class RtpReceiver {
       this.jitter.noteOtherPacket(h.sequenceNumber);
       return this.onEvent(buf);
     }
-    const r = this.jitter.push(h.sequenceNumber, h.timestamp, buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength), nowMs);
+    const payload = buf.subarray(h.payloadOffset, h.payloadOffset + h.payloadLength);
+    this.tap?.(payload, h.timestamp, h.ssrc);
+    const r = this.jitter.push(h.sequenceNumber, h.timestamp, payload, nowMs);
     return r === 'duplicate' || r === 'late' ? r : 'audio';
   }
 

@@ -70,6 +70,8 @@ export class RtpSender {
   private gapSlots = 0;
   private sending = true;
   readonly stats: SenderStats = { packets: 0, octets: 0, lastTimestamp: 0, lastSentMs: 0, skippedSlots: 0 };
+  /** Told of every audio payload (queued audio or idle silence) as it goes out, with its RTP timestamp and slot time (recordings). */
+  tap: ((payload: Uint8Array, timestamp: number, slotMs: number) => void) | undefined;
 
   constructor(
     private readonly opts: RtpSenderOptions,
@@ -201,6 +203,7 @@ export class RtpSender {
     this.seq = (this.seq + 1) & 0xffff;
     this.account(RTP_HEADER_BYTES + payload.length, this.ts, slotMs);
     this.transmit(buf, RTP_HEADER_BYTES + payload.length);
+    this.tap?.(payload, this.ts, slotMs);
   }
 
   private account(bytes: number, ts: number, slotMs: number): void {

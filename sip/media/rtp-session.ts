@@ -85,6 +85,14 @@ export interface RtpSessionEvents {
   error: [err: Error];
 }
 
+/** What goes on and comes off the wire, with RTP timestamps (a recording places both by media time). */
+export interface RtpMediaTap {
+  /** An accepted audio payload from the peer, before the jitter buffer (the payload is only valid during the call). */
+  received(payload: Uint8Array, timestamp: number, ssrc: number): void;
+  /** An audio payload (queued audio or idle silence) sent in the slot at `slotMs` (valid during the call). */
+  sent(payload: Uint8Array, timestamp: number, slotMs: number): void;
+}
+
 export interface RtpSessionStats {
   sent: SenderStats;
   received: ReceiverCounters;
@@ -176,6 +184,11 @@ export class RtpSession extends EventEmitter<RtpSessionEvents> {
     this.sender.setSending(direction === 'sendrecv' || direction === 'sendonly');
     this.receiving = direction === 'sendrecv' || direction === 'recvonly';
     this.receiver.lastPacketMs = Math.max(this.receiver.lastPacketMs, this.now());
+  }
+
+  setMediaTap(tap: RtpMediaTap | undefined): void {
+    this.receiver.tap = tap && ((p, ts, ssrc) => tap.received(p, ts, ssrc));
+    this.sender.tap = tap && ((p, ts, slotMs) => tap.sent(p, ts, slotMs));
   }
 
   sendAudio(frame: Uint8Array): void {

@@ -36,10 +36,18 @@ export interface CallLegHandler {
   onEnded(reason: EndReason, detail: string): void;
 }
 
-/** Told of the audio a leg actually puts on the wire, in order, and of what the far end did with it (recordings). */
+/** Told of the audio a leg actually puts on the wire and takes off it, and of what the far end did with it (recordings). */
 export interface WireTap {
   /**
-   * A frame went to the caller at `atMs` (performance.now()'s clock). With
+   * A caller frame as it came off the wire, before any jitter buffer, with
+   * its media time: `mediaMs` since the stream's media time 0 (Twilio's
+   * media `timestamp`; RTP timestamp / clock rate), `stream` naming the
+   * media clock (a new RTP SSRC starts a new one).
+   */
+  received(frame: Uint8Array, mediaMs: number, stream?: number | string): void;
+  /**
+   * A frame went to the caller at `atMs` (performance.now()'s clock; for
+   * RTP the media time its timestamp stands for). With
    * `probe`, the leg asked the far end to say when it has played it, and
    * calls `played(probe)` when it does (Twilio: a mark after the frame).
    */

@@ -10,7 +10,7 @@ import type { CallLog } from './call-log.js';
 export interface CallEndings {
   /** An agent call ended: leave the registry, finish its recording, write its record, then emit `call-ended`. */
   readonly onEnded: (s: CallSession) => void;
-  /** A broadcast ended: leave the registry, write its outcome, then emit `broadcast-ended`. */
+  /** A broadcast ended: leave the registry, finish its recording, write its outcome, then emit `broadcast-ended`. */
   readonly onBroadcastEnded: (s: BroadcastSession, outcome: BroadcastOutcome) => void;
 }
 
@@ -26,7 +26,11 @@ export function callEndings(deps: { registry: CallRegistry; recordings: Recordin
     },
     onBroadcastEnded: (s, outcome) => {
       if (registry.get(s.id) === s) registry.remove(s.id);
-      void callLog.broadcastEnded(s, outcome).then(() => events.emit('broadcast-ended', s));
+      // Handed to an agent: the recording goes on, and the agent call's end finishes it.
+      const recording = s.state === 'handed-over' ? Promise.resolve(undefined) : recordings.finish(s.id);
+      void recording
+        .then((r) => callLog.broadcastEnded(s, outcome, r ? { recording: { file: r.file, durationMs: r.durationMs, bytes: r.bytes } } : {}))
+        .then(() => events.emit('broadcast-ended', s));
     },
   };
 }

@@ -76,10 +76,10 @@ export class CallLog {
     }
   }
 
-  /** A broadcast call: its outcome (what was heard, keys, opt-out) and its end. */
-  async broadcastEnded(s: BroadcastSession, outcome: BroadcastOutcome): Promise<void> {
+  /** A broadcast call: its outcome (what was heard, keys, opt-out) and its end; `extra`: more metadata (its recording). */
+  async broadcastEnded(s: BroadcastSession, outcome: BroadcastOutcome, extra: Record<string, JsonValue> = {}): Promise<void> {
     try {
-      await this.store.calls.mergeMetadata(s.id, { broadcastOutcome: outcome as unknown as JsonValue });
+      await this.store.calls.mergeMetadata(s.id, { broadcastOutcome: outcome as unknown as JsonValue, ...extra });
       if (s.state === 'handed-over' || s.reason === 'transfer') return; // the agent session or the transfer finishes the record
       await this.store.calls.end(s.id, { reason: s.reason });
     } catch (err) {

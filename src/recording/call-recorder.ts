@@ -41,9 +41,10 @@ export class CallRecorder {
   readonly sampleRate: number;
 
   /** `now`: the clock the leg's send times are on (performance.now()). */
-  constructor(readonly path: string, codec: LegCodec, now: () => number = () => performance.now()) {
+  /** `everySlot`: the leg reports what it sent for every 20 ms slot, silence included (RTP). */
+  constructor(readonly path: string, codec: LegCodec, now: () => number = () => performance.now(), everySlot = false) {
     this.sampleRate = legSampleRate(codec);
-    this.timeline = new StereoTimeline(frameDecoder(codec), frameDecoder(codec), this.sampleRate, now);
+    this.timeline = new StereoTimeline(frameDecoder(codec), frameDecoder(codec), this.sampleRate, now, samplesPerByte(codec), everySlot);
     this.out = createWriteStream(path);
     this.out.on('error', (err) => (this.failed = err));
     this.out.write(Buffer.from(encodeWav({ sampleRate: this.sampleRate, encoding: 'pcm16', channels: 2, data: new Uint8Array(0) })));
@@ -56,8 +57,9 @@ export class CallRecorder {
     return this.isPaused;
   }
 
-  caller(frame: Uint8Array): void {
-    if (!this.closed) this.write(this.timeline.tick(frame));
+  /** A caller frame stamped with its media time (`mediaMs` on stream `stream`: an RTP SSRC, a Twilio stream). */
+  caller(frame: Uint8Array, mediaMs: number, stream?: number | string): void {
+    if (!this.closed) this.write(this.timeline.tick(frame, mediaMs, stream));
   }
 
   private write(bytes: Buffer): void {

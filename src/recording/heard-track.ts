@@ -112,6 +112,22 @@ export class HeardTrack {
     this.sentEnd = -Infinity;
   }
 
+  /** Every position moves by `by` (the timeline's origin moved before anything was written). */
+  shift(by: number): void {
+    for (const e of this.entries) {
+      if (e.kind === 'cut') {
+        e.at += by;
+        e.pos += by;
+        continue;
+      }
+      e.sentAt += by;
+      e.start += by;
+      if (e.playedBy !== undefined) e.playedBy += by;
+    }
+    this.sentEnd += by;
+    this.doneEnd += by;
+  }
+
   /** The call ended: nothing plays after `now`, and nothing more will be reported. */
   end(now: number): void {
     this.cleared(now);

@@ -26,7 +26,8 @@ export class Recordings {
     if (active) return active.leg === leg ? active.tapped : leg;
     try {
       mkdirSync(this.dir, { recursive: true });
-      const recorder = new CallRecorder(join(this.dir, fileName(callId)), leg.codec);
+      // An RTP sender reports every slot it sends, silence included (SipCallLeg.setWireTap).
+      const recorder = new CallRecorder(join(this.dir, fileName(callId)), leg.codec, undefined, leg.kind === 'sip');
       const tapped = tappedLeg(leg, recorder);
       this.active.set(callId, { recorder, leg, tapped });
       return tapped;
@@ -87,10 +88,12 @@ export function fileName(callId: string): string {
  * leg this is (Twilio, SIP) passes through untouched.
  */
 function tappedLeg(leg: CallLeg, recorder: CallRecorder): CallLeg {
-  // Twilio and SIP legs report frames as they go on the wire (Twilio: paced up to PLAYOUT_LEAD_MS
-  // ahead, then probed; RTP: one per 20 ms slot). Any other leg is recorded as audio is queued.
+  // Twilio and SIP legs report frames as they go on and come off the wire (Twilio: paced up to
+  // PLAYOUT_LEAD_MS ahead, then probed; RTP: one per 20 ms slot, at its timestamp's media time).
+  // Any other leg is recorded as audio is queued and handed on.
   const onWire = typeof leg.setWireTap === 'function';
   leg.setWireTap?.({
+    received: (frame, mediaMs, stream) => recorder.caller(frame, mediaMs, stream),
     sent: (frame, atMs, probe) => recorder.sent(frame, atMs, probe),
     played: (probe) => recorder.played(probe),
     cleared: () => recorder.cleared(),
@@ -99,16 +102,22 @@ function tappedLeg(leg: CallLeg, recorder: CallRecorder): CallLeg {
     get(target, prop) {
       if (prop === 'sendAudio' && !onWire) return (frame: Uint8Array) => { recorder.sent(frame, performance.now()); target.sendAudio(frame); };
       if (prop === 'clear' && !onWire) return () => { recorder.cleared(); target.clear(); };
-      if (prop === 'attach') return (handler: CallLegHandler) => target.attach(tappedHandler(handler, recorder));
+      if (prop === 'attach' && !onWire) return (handler: CallLegHandler) => target.attach(tappedHandler(handler, recorder));
       const value: unknown = Reflect.get(target, prop, target);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
 }
 
+/** Legs without a wire tap: caller frames as the leg hands them on, one after the other (no media time to go by). */
 function tappedHandler(handler: CallLegHandler, recorder: CallRecorder): CallLegHandler {
+  let mediaMs = 0;
   return {
-    onAudio: (frame) => { recorder.caller(frame.payload); handler.onAudio(frame); },
+    onAudio: (frame) => {
+      recorder.caller(frame.payload, mediaMs);
+      mediaMs += frame.payload.length / 8; // every leg codec carries 20 ms in 160 bytes
+      handler.onAudio(frame);
+    },
     onDtmf: (digit) => handler.onDtmf(digit),
     onPlayed: (label) => handler.onPlayed(label),
     onEnded: (reason, detail) => handler.onEnded(reason, detail),

@@ -1,9 +1,15 @@
 import type { NameAddr } from '../../sip/signaling/sip-headers.js';
 import type { SipDialogLeg } from '../../sip/signaling/sip-dialog-leg.js';
-import type { CallLeg, CallLegHandler, LegCodec } from '../call/call-leg.js';
+import type { CallLeg, CallLegHandler, LegCodec, WireTap } from '../call/call-leg.js';
 import { mapEndReason, type EndReason } from '../call/end-reason.js';
 
 const LEG_CODEC: Record<SipDialogLeg['media']['codec'], LegCodec> = { PCMU: 'ulaw', PCMA: 'alaw', G722: 'g722' };
+/** RTP clock ticks per ms: 8000 Hz for G.711 and, by RFC 3551 §4.5.2's historical rule, for G.722 too. */
+const RTP_TICKS_PER_MS = 8;
+const FRAME_MS = 20;
+
+/** Signed difference of two 32-bit RTP timestamps (RFC 3550 §5.1: they wrap). */
+const tsDiff = (a: number, b: number): number => (a - b) | 0;
 
 /**
  * A SIP call as the call logic sees it: signaling from the dialog leg
@@ -57,6 +63,31 @@ export class SipCallLeg implements CallLeg {
 
   unplayedMs(): number {
     return this.ended ? 0 : this.rtp.unplayedMs();
+  }
+
+  /**
+   * A recording hears what is on the wire: the caller's packets as they
+   * arrive (before the jitter buffer, which conceals, stretches and drops),
+   * at their RTP timestamp's media time; and every payload the sender put
+   * out (audio dropped at barge-in never was), at the media time its
+   * timestamp stands for: the slot schedule it was sent on.
+   */
+  setWireTap(tap: WireTap | undefined): void {
+    let rx: { ssrc: number; ts: number } | undefined;
+    let tx: { ts: number; ms: number } | undefined;
+    this.rtp.setMediaTap(tap && {
+      received: (payload, ts, ssrc) => {
+        if (rx?.ssrc !== ssrc) rx = { ssrc, ts };
+        // A copy (Buffer#slice would be a view): with SRTP the payload is a view of a reused buffer.
+        tap.received(new Uint8Array(payload), tsDiff(ts, rx.ts) / RTP_TICKS_PER_MS, ssrc);
+      },
+      sent: (payload, ts, slotMs) => {
+        let atMs = tx ? tx.ms + tsDiff(ts, tx.ts) / RTP_TICKS_PER_MS : slotMs;
+        // The timestamps keep the slot schedule; should they ever part from it, the schedule is the truth.
+        if (!tx || Math.abs(atMs - slotMs) >= FRAME_MS) tx = { ts, ms: atMs = slotMs };
+        tap.sent(payload, atMs);
+      },
+    });
   }
 
   /**

@@ -232,8 +232,10 @@ export class SipService {
     let first = o.first;
     const id = o.id ?? leg.providerCallId;
     const policy = this.deps.policies.resolve(agentId, o.policy);
-    // A call back from a failed transfer keeps its first recording (finished when that part ended).
-    const recorded = policy.recording === 'on' && !o.resumed && this.deps.recordings ? this.deps.recordings.record(id, leg) : leg;
+    // A call back from a failed transfer keeps its first recording (finished when that part ended);
+    // a broadcast handed to an agent goes on in the broadcast's.
+    const recordings = this.deps.recordings;
+    const recorded = recordings && ((policy.recording === 'on' && !o.resumed) || recordings.get(id)) ? recordings.record(id, leg) : leg;
     return new CallSession({
       id, direction: leg.dialog.direction, from: o.callerId ?? from, to, agentId, leg: recorded, log,
       metrics: this.deps.metrics, policy, onEnded: o.onEnded ?? this.deps.onEnded,
@@ -270,8 +272,9 @@ export class SipService {
   }): BroadcastSession {
     const policy = this.deps.policies.resolve(o.agentId, o.policy);
     const log = this.deps.log.child({ callId: o.id, leg: 'sip', kind: 'broadcast' });
+    const recorded = policy.recording === 'on' && this.deps.recordings ? this.deps.recordings.record(o.id, leg) : leg;
     return new BroadcastSession({
-      id: o.id, leg, from: leg.from.user ?? leg.from.uri, to: leg.to.user ?? leg.to.uri,
+      id: o.id, leg: recorded, from: leg.from.user ?? leg.from.uri, to: leg.to.user ?? leg.to.uri,
       broadcast: Promise.resolve(o.broadcast), tts: this.deps.tts, log,
       optOut: optOutToDoNotCall(this.deps.store),
       transfer: (destination) => {

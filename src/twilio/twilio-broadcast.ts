@@ -1,4 +1,4 @@
-import type { BroadcastSettings } from '../../config/index.js';
+import type { BroadcastSettings, PartialCallPolicy } from '../../config/index.js';
 import { BroadcastSession, optOutToDoNotCall } from '../broadcast/broadcast-session.js';
 import type { BroadcastOutcome } from '../broadcast/broadcast-outcome.js';
 import type { CallRegistry } from '../call/call-registry.js';
@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { matchTransferRule } from '../transfer/transfer-request.js';
 import type { TtsService } from '../tts/tts-service.js';
 import type { StreamStart } from './media-stream-protocol.js';
-import { beginTwilioTransfer, createTwilioCallSession, type TwilioCallDeps } from './twilio-call.js';
+import { beginTwilioTransfer, createTwilioCallSession, parseJson, type TwilioCallDeps } from './twilio-call.js';
 import type { TwilioLeg } from './twilio-leg.js';
 
 export interface TwilioBroadcastDeps extends TwilioCallDeps {
@@ -21,14 +21,16 @@ export function createTwilioBroadcastSession(leg: TwilioLeg, start: StreamStart,
   const p = start.customParameters;
   const callId = p.callId!;
   const agentId = p.agentId || deps.config.elevenlabs.agentId || '';
-  const policy = deps.policies.resolve(agentId);
+  // The per-call policy the dialer stored (a campaign's recording and machine settings) applies here too.
+  const policy = deps.policies.resolve(agentId, parseJson<PartialCallPolicy>(p.policy));
+  const recorded = policy.recording === 'on' && deps.recordings ? deps.recordings.record(callId, leg) : leg;
   const broadcast = deps.store.calls.get(callId).then((c) => {
     const b = c?.metadata?.broadcast as unknown as BroadcastSettings | undefined;
     if (!b) throw new Error(`call ${callId} has no broadcast message`);
     return b;
   });
   return new BroadcastSession({
-    id: callId, leg, from: p.from ?? '', to: p.to ?? '', broadcast, answeredBy: p.answeredBy || undefined, tts: deps.tts, log,
+    id: callId, leg: recorded, from: p.from ?? '', to: p.to ?? '', broadcast, answeredBy: p.answeredBy || undefined, tts: deps.tts, log,
     optOut: optOutToDoNotCall(deps.store),
     transfer: (destination) => {
       const rule = matchTransferRule(policy.transfer.rules, destination);

@@ -65,8 +65,9 @@ export function createTwilioCallSession(leg: TwilioLeg, start: StreamStart, log:
   };
   const id = p.callId || start.callSid;
   const policy = deps.policies.resolve(agentId, parseJson<PartialCallPolicy>(p.policy));
-  // A call back from a failed transfer keeps its first recording (finished when that part ended).
-  const recorded = policy.recording === 'on' && !p.resume && deps.recordings ? deps.recordings.record(id, leg) : leg;
+  // A call back from a failed transfer keeps its first recording (finished when that part ended);
+  // a broadcast handed to an agent goes on in the broadcast's.
+  const recorded = deps.recordings && ((policy.recording === 'on' && !p.resume) || deps.recordings.get(id)) ? deps.recordings.record(id, leg) : leg;
   return new CallSession({
     id,
     direction: outbound ? 'outbound' : 'inbound',
@@ -104,7 +105,7 @@ export function beginTwilioTransfer(
   deps.afterStream.set(start.callSid, twiml);
 }
 
-function parseJson<T extends object>(text: string | undefined): T {
+export function parseJson<T extends object>(text: string | undefined): T {
   try {
     const v: unknown = JSON.parse(text ?? '{}');
     return (typeof v === 'object' && v !== null ? v : {}) as T;

@@ -78,6 +78,8 @@ export class TwilioLeg implements CallLeg {
   private wireTap: WireTap | undefined;
   private readonly tapFrames: Uint8Array[] = [];
   private probes = 0;
+  /** Media time of the last caller frame handed to the tap. */
+  private tapMediaMs = -Infinity;
 
   constructor(private readonly ws: WebSocket, readonly start: StreamStart, private readonly opts: TwilioLegOptions) {
     this.providerCallId = start.callSid;
@@ -226,7 +228,16 @@ export class TwilioLeg implements CallLeg {
     }
     const size = base64DecodedLength(base64);
     if (size === 0 || size > MAX_FRAME_BYTES) return this.reject('bad-payload-size', String(size));
-    this.handler?.onAudio(new Base64Frame(base64));
+    const frame = new Base64Frame(base64);
+    if (this.wireTap) {
+      // Placed in a recording by its media timestamp (ms since the stream began), not by when it arrived.
+      // Frames come in order (one TCP stream): a stamp that does not advance is no stamp; it follows the last frame.
+      const mediaMs = timestamp > this.tapMediaMs ? timestamp : this.tapMediaMs + size / 8;
+      this.tapMediaMs = mediaMs;
+      // A copy: the recording keeps it a while, and the call's media chain may reuse the payload's bytes.
+      this.wireTap.received(new Uint8Array(frame.payload), mediaMs, this.start.streamSid);
+    }
+    this.handler?.onAudio(frame);
   }
 
   /**

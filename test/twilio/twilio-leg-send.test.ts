@@ -31,7 +31,7 @@ describe('TwilioLeg sending audio', () => {
     let t = 0;
     const leg = new TwilioLeg(ws as unknown as WebSocket, start, { clock: new MediaClock(), leadMs: 200, log: createLogger('silent'), metrics: new Metrics(), now: () => t });
     const tapped: Buffer[] = [];
-    leg.setWireTap({ sent: (f) => tapped.push(Buffer.from(f)), played: () => undefined, cleared: () => undefined });
+    leg.setWireTap({ received: () => undefined, sent: (f) => tapped.push(Buffer.from(f)), played: () => undefined, cleared: () => undefined });
     const frames = [frame(1), frame(2), frame(3), frame(4)];
     leg.sendAudio(frames[0]!);
     leg.sendAudioBase64(frames[1]!.toString('base64'));
