@@ -228,6 +228,10 @@ export class JitterBuffer {
   private startWaits(nowMs: number | undefined): boolean {
     if (!this.start.pending || nowMs === undefined || !this.start.timed) return false;
     this.priming = 0; // the time rule replaces the tick count
+    // A full buffer is all the cushion there is: waiting on would only drop audio through the
+    // bound, frame after frame (a start whose packets were read late by a stalled loop is due
+    // later with every frame the bound drops, so it would never start while the stream runs).
+    if (tsDelta(this.newestEndTs, this.playoutTs) >= this.maxDelaySamples) return false;
     return this.start.waits(nowMs, this.playoutTs);
   }
 

@@ -79,6 +79,7 @@ export class CallSession implements CallLegHandler, LiveCall {
   private readonly warn: RateLimitedLog;
   private readonly timers = new TimerBag();
   private retried = false;
+  private machineVerdict = false;
   private fallbackPlayedAt = -Infinity;
   private speech: CallerSpeech | undefined;
   private silentFrame: InboundAudio | undefined;
@@ -360,7 +361,9 @@ export class CallSession implements CallLegHandler, LiveCall {
 
   /** Answering machine detection reported a machine (outbound calls): the policy decides. */
   onAnsweringMachine(answeredBy: string): void {
-    if (this.state === 'ending' || this.state === 'ended') return;
+    // Once: the verdict may reach a session twice (its callback, and the record read at stream start).
+    if (this.machineVerdict || this.state === 'ending' || this.state === 'ended') return;
+    this.machineVerdict = true;
     this.log.info({ answeredBy, action: this.policy.answeringMachine.action }, 'answering machine detected');
     const action = decideAnsweringMachine(answeredBy, this.policy.answeringMachine);
     if (action) this.apply(action);

@@ -80,6 +80,9 @@ async function claimSlice(trx: Transaction<Database>, dialect: Dialect, slice: C
     .selectFrom('campaign_recipients')
     .select('id')
     .where('campaign_id', '=', slice.campaignId)
+    // Checked in the claim's transaction, not only when the dispatcher listed running campaigns: a
+    // cancel or pause that lands in between must not let this round dial its recipients.
+    .where('campaign_id', 'in', trx.selectFrom('campaigns').select('id').where('id', '=', slice.campaignId).where('status', '=', 'running'))
     .where('status', '=', 'pending')
     .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', req.now)]))
     .where((eb) => {

@@ -147,9 +147,24 @@ function streamAcceptor(deps: StreamDeps): (ws: WebSocket) => void {
         registry.add(session);
         session.start();
         void callLog.started(session);
+        if (session.direction === 'outbound') void applyEarlyMachineVerdict(session, store, legLog);
       },
     });
   };
+}
+
+/**
+ * Async AMD reports on its own callback, which may come before the call's media stream starts (the
+ * verdict is recorded, but there is no session yet to act on it). Read once the session is listed:
+ * a later callback finds the session, an earlier one's record is seen here.
+ */
+async function applyEarlyMachineVerdict(session: { id: string; onAnsweringMachine(answeredBy: string): void }, store: Store, log: Logger): Promise<void> {
+  try {
+    const by = (await store.calls.get(session.id))?.answeredBy;
+    if (by && (by.startsWith('machine') || by === 'fax')) session.onAnsweringMachine(by);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'answering machine verdict could not be read');
+  }
 }
 
 /** Start-up reconcile asks Twilio about the call records a crash left open. */

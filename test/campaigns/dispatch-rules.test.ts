@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { claimDue } from '../../src/campaigns/claims.js';
 import { engines } from '../store/engines.js';
 import { openHarness, type Harness } from './support/harness.js';
 
@@ -52,6 +53,19 @@ describe.each(all)('dispatch rules with a fake clock on $name', (engine) => {
     t.clock.advance(1);
     expect(await t.tick()).toBe(1);
     expect((await t.service.status(id)).status).toBe('running');
+  });
+
+  it.skipIf(engine.skip)('a claim takes nothing from a campaign cancelled or paused after the round listed it as running', async () => {
+    const t = await open();
+    const id = await t.campaign('stopping', {}, ['+33612345610', '+33612345611']);
+    // The dispatcher listed the campaign as running; a cancel (or pause) lands before its claim.
+    await t.service.pause(id);
+    const { db, dialect } = t.store.database;
+    const slices = [{ campaignId: id, zones: [], defaultOpen: true }];
+    const claim = () => claimDue(db, dialect, { instanceId: 'test-1', now: t.clock.now(), slices, room: () => 10 });
+    expect((await claim()).claimed).toEqual([]);
+    await t.service.resume(id);
+    expect((await claim()).claimed.map((r) => r.phoneNumber)).toEqual(['+33612345610', '+33612345611']);
   });
 
   it.skipIf(engine.skip)('skips numbers on the do-not-call list at creation and at dial time', async () => {

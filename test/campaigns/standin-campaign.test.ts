@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallEvents } from '../../src/calls/call-events.js';
+import { countActive } from '../../src/campaigns/claims.js';
 import { startCampaignEngine, type CampaignEngine } from '../../src/campaigns/engine.js';
 import { DEFAULT_SETTINGS } from '../../src/campaigns/settings.js';
 import type { Store } from '../../src/store/index.js';
@@ -73,10 +74,15 @@ describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => 
       { name: 'mixed', agentId: 'agent_1', settings: { ...DEFAULT_SETTINGS, maxAttempts: 2, retryDelaySeconds: 0.3, machineDetection: 'detect' } },
       numbers.map((phoneNumber, i) => ({ phoneNumber, rowNumber: i + 2, variables: {}, timezone: null })),
     );
+    // The dispatcher's own count of active recipients (dialing, ringing, in progress), sampled: each
+    // round claims all the room there is, so it reaches the cap whenever recipients are waiting.
+    let maxActiveClaimed = 0;
+    const sampler = setInterval(() => void countActive(opened.store.database.db).then((n) => (maxActiveClaimed = Math.max(maxActiveClaimed, n)), () => undefined), 20);
     const started = Date.now();
     // ~50-80 s of CPU in this one process (600 calls with their callbacks); the deadline is for a stuck
     // campaign, with room for a machine that gives this process a fraction of a core.
-    const done = await waitFor(async () => ((await r.engine.service.status(campaign.id)).status === 'completed' ? true : undefined), 200_000);
+    const done = await waitFor(async () => ((await r.engine.service.status(campaign.id)).status === 'completed' ? true : undefined), 200_000)
+      .finally(() => clearInterval(sampler));
     expect(done).toBe(true);
     const elapsed = Date.now() - started;
     await r.standin.settled();
@@ -88,9 +94,12 @@ describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => 
     const wrong = recipients.filter((x) => r.standin.createdCount(x.phoneNumber) !== x.attempts || x.attempts !== expectedAttempts(x.phoneNumber));
     expect(wrong).toEqual([]);
     expect(r.standin.createdCount()).toBe(600);
+    // The cap is held at the provider, and used: the dispatcher filled it. The stand-in's own peak is
+    // printed, not bounded below: a call counts there only once its create arrived, and on a busy
+    // machine more of the claimed calls are still on their way while the first ones already end.
     expect(r.standin.maxActive).toBeLessThanOrEqual(CAP);
-    expect(r.standin.maxActive).toBeGreaterThanOrEqual(CAP - 4);
-    console.info(`500 recipients on ${engine.name}: ${r.standin.createdCount()} calls in ${elapsed} ms, stand-in max active ${r.standin.maxActive} (cap ${CAP}), max in-progress ${r.standin.maxConcurrent}`);
+    expect(maxActiveClaimed).toBe(CAP);
+    console.info(`500 recipients on ${engine.name}: ${r.standin.createdCount()} calls in ${elapsed} ms, stand-in max active ${r.standin.maxActive} (cap ${CAP}, claimed ${maxActiveClaimed}), max in-progress ${r.standin.maxConcurrent}`);
 
     const { requeued } = await r.engine.service.retry(campaign.id, ['failed']);
     expect(requeued).toBe(50);
@@ -118,8 +127,11 @@ describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => 
     expect(view.counts.pending).toBe(0);
     // Every recipient not yet claimed for a dial is cancelled. A claimed one's create may still be on
     // its way to the provider when the cancel returns (more often on a busy machine), so the
-    // stand-in's count at this moment can lag the claims; it can never exceed them.
-    const claimed = 80 - view.counts.cancelled;
+    // stand-in's count at this moment can lag the claims; it can never exceed them. Claimed means
+    // an attempt was counted, not "not cancelled": a call the cancel hung up while it still rang ends
+    // `canceled` at the provider, and its recipient `cancelled` too, although it was dialled.
+    const claimedIds = new Set((await r.engine.service.recipients(campaign.id, { limit: 1000 })).filter((x) => x.attempts > 0).map((x) => x.id));
+    const claimed = claimedIds.size;
     expect(r.standin.createdCount()).toBeLessThanOrEqual(claimed);
     await r.standin.settled();
     // The live calls were hung up (a REST update ended them), not left to talk their 5 s: every answered
@@ -136,6 +148,13 @@ describe.each(all)('campaign against the Twilio stand-in on $name', (engine) => 
     expect(r.standin.createdCount()).toBeLessThanOrEqual(claimed);
     const final = await r.engine.service.status(campaign.id);
     expect(final.status).toBe('cancelled');
-    expect(final.counts.cancelled + final.counts.completed).toBe(80);
+    // Per recipient: each ended cancelled or completed (listed with its outcome if not); one never
+    // claimed was never dialled; one claimed was dialled at most once.
+    const recipients = await r.engine.service.recipients(campaign.id, { limit: 1000 });
+    expect(recipients.filter((x) => x.status !== 'cancelled' && x.status !== 'completed').map((x) => ({ status: x.status, outcome: x.outcome }))).toEqual([]);
+    expect(recipients.filter((x) => !claimedIds.has(x.id) && (x.status !== 'cancelled' || r.standin.createdCount(x.phoneNumber) > 0))).toEqual([]);
+    expect(recipients.filter((x) => claimedIds.has(x.id) && (x.attempts !== 1 || r.standin.createdCount(x.phoneNumber) > 1))).toEqual([]);
+    const cancelledRinging = recipients.filter((x) => claimedIds.has(x.id) && x.status === 'cancelled').length;
+    console.info(`cancel on ${engine.name}: ${claimed} claimed, ${r.standin.createdCount()} created, ${cancelledRinging} of them cancelled while ringing`);
   });
 });

@@ -68,11 +68,20 @@ describe.skipIf(skip)('G.722 call through the bridge (fake Srf, real RTP)', () =
     const frames = Math.floor(speech16k.length / 320);
     const encoder = new G722Encoder();
     const payloads = Array.from({ length: frames }, (_, k) => encoder.encode(speech16k.subarray(k * 320, k * 320 + 320)));
-    const buf = new Uint8Array(172);
+    const t0 = performance.now();
+    let lateSends = 0;
     await paced(frames, 20, (k) => {
+      // A buffer per packet: dgram may still read a sent buffer after send() returns, and a paced
+      // catch-up after a stall sends several packets in one go.
+      const buf = new Uint8Array(172);
       const len = writeRtpPacket(buf, { marker: k === 0, payloadType: 9, sequenceNumber: 100 + k, timestamp: k * 160, ssrc: 0x722 }, payloads[k]!);
+      // This process also runs the bridge: a packet sent later than the bridge's jitter buffer can
+      // absorb (60 ms, minus the frame in play) was stalled by the machine, not by the bridge.
+      if (performance.now() - (t0 + k * 20) > 60 - 20) lateSends++;
       peer!.send(buf.subarray(0, len), bridgePort, '127.0.0.1');
-    });
+    }, t0);
+    // Each frame concealed because this process stalled its own sends removes that frame's share.
+    const bound = 0.9 - lateSends / frames;
     await c.waitFor(() => c.userAudio.durationMs >= frames * 20 - 100, 15_000);
     const heard = c.userAudio.pcm();
     // The echo came back as G.722 (PT 9); the call is hung up before the (slow) analysis. All of the
@@ -98,8 +107,8 @@ describe.skipIf(skip)('G.722 call through the bridge (fake Srf, real RTP)', () =
     const { lag, corr } = normalizedCrossCorrelation(reference, heard, 8000);
     // Asserted per 100 ms window at its own lag: a frame the receiver inserts on a busy machine only shifts what follows.
     const windows = windowedCorrelation(reference, heard, { windowSamples: 1600, firstSearch: 24000, back: 12000, ahead: 12000 });
-    console.log(`G.722 → pcm_16000: median window corr ${median(windows).toFixed(3)} over ${windows.length} windows`);
-    expect(median(windows)).toBeGreaterThanOrEqual(0.9);
+    console.log(`G.722 → pcm_16000: median window corr ${median(windows).toFixed(3)} over ${windows.length} windows; ${lateSends} of ${frames} packets sent late (bound ${bound.toFixed(3)})`);
+    expect(median(windows)).toBeGreaterThanOrEqual(bound);
     const start = Math.max(0, -lag);
     let identical = 0;
     const compared = Math.min(reference.length - start, heard.length - (start + lag)) - 1;
@@ -112,7 +121,8 @@ describe.skipIf(skip)('G.722 call through the bridge (fake Srf, real RTP)', () =
     rtp.forEach((m, i) => back.decode(m.subarray(12), echoed.subarray(i * 320, i * 320 + 320)));
     const echoWindows = windowedCorrelation(speech16k, echoed, { windowSamples: 1600, firstSearch: 32000, back: 12000, ahead: 12000 });
     console.log(`G.722 echo back to the caller: median window corr ${median(echoWindows).toFixed(3)} over ${rtp.length} packets`);
-    expect(median(echoWindows)).toBeGreaterThanOrEqual(0.9);
+    // The echo carries what the agent heard, so the caller's late frames are in it too.
+    expect(median(echoWindows)).toBeGreaterThanOrEqual(bound);
 
   }, 120_000);
 });

@@ -73,17 +73,27 @@ export function waitForEvent<T = unknown>(
  * `stalledMs`, the sum of every stall longer than two sampling periods. Timing
  * assertions add them to their tolerance, so a machine busy with other work
  * widens a bound by as much as it delayed us, and no more: `maxMs` for one
- * timer's lateness, `stalledMs` for a sequence of steps (each may be held up).
+ * timer's lateness, `stalledMs` for a sequence of steps (each may be held up),
+ * `stalls` (performance.now() intervals) for steps timed one by one.
  */
-export function eventLoopDelay(resolutionMs = 5): { stop(): { maxMs: number; p50Ms: number; stalledMs: number } } {
+export interface LoopStall {
+  fromMs: number;
+  toMs: number;
+}
+
+export function eventLoopDelay(resolutionMs = 5): { stop(): { maxMs: number; p50Ms: number; stalledMs: number; stalls: LoopStall[] } } {
   const h = monitorEventLoopDelay({ resolution: resolutionMs });
   h.enable();
   let stalledMs = 0;
+  const stalls: LoopStall[] = [];
   let last = performance.now();
   const sampler = setInterval(() => {
     const now = performance.now();
     const late = now - last - resolutionMs;
-    if (late > 2 * resolutionMs) stalledMs += late;
+    if (late > 2 * resolutionMs) {
+      stalledMs += late;
+      stalls.push({ fromMs: last + resolutionMs, toMs: now });
+    }
     last = now;
   }, resolutionMs);
   sampler.unref(); // never keeps a process alive, nor counts as a leaked handle
@@ -91,13 +101,24 @@ export function eventLoopDelay(resolutionMs = 5): { stop(): { maxMs: number; p50
     stop() {
       h.disable();
       clearInterval(sampler);
-      const tail = performance.now() - last - resolutionMs; // a stall still running at stop()
-      if (tail > 2 * resolutionMs) stalledMs += tail;
+      const end = performance.now();
+      const tail = end - last - resolutionMs; // a stall still running at stop()
+      if (tail > 2 * resolutionMs) {
+        stalledMs += tail;
+        stalls.push({ fromMs: last + resolutionMs, toMs: end });
+      }
       // The histogram counts the sampling period itself; what is left is lateness.
       const late = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - resolutionMs) : 0);
-      return { maxMs: late(h.max), p50Ms: late(h.percentile(50)), stalledMs };
+      return { maxMs: late(h.max), p50Ms: late(h.percentile(50)), stalledMs, stalls };
     },
   };
+}
+
+/** How long the loop was stalled between `fromMs` and `toMs` (overlap with the stalls measured). */
+export function stalledWithin(stalls: readonly LoopStall[], fromMs: number, toMs: number): number {
+  let ms = 0;
+  for (const s of stalls) ms += Math.max(0, Math.min(toMs, s.toMs) - Math.max(fromMs, s.fromMs));
+  return ms;
 }
 
 /**
