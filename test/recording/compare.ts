@@ -4,6 +4,7 @@
  * (judged whole and in short windows), then the whole call with every run
  * moved back by its lag.
  */
+import { expect } from 'vitest';
 import { parseWav, pcm16FromBytes } from '../../media/wav.js';
 import { correlationAtLag, rms } from '../support/signal.js';
 
@@ -53,21 +54,32 @@ export function playoutRuns(media: Array<{ playStartMs: number; bytes: number }>
   return runs.map(([a, b]) => [Math.round((a * rate) / 1000), Math.round((b * rate) / 1000)]);
 }
 
-/** Each run of `ref` found in `rec` at its best lag within ±maxLag, judged whole and in windows at that lag. */
-export function runFits(ref: Int16Array, rec: Int16Array, runs: Array<[number, number]>, maxLag: number, windowSamples: number, minRms = 300): RunFit[] {
+/**
+ * Each run of `ref` found in `rec` at its best lag within ±maxLag, judged whole and in windows at that lag.
+ * A run with audible windows that lies outside the recording at every lag in range fails here, saying
+ * by how much (a recording that stops before the far end's last audio is missing that audio).
+ */
+export function runFits(ref: Int16Array, rec: Int16Array, runs: Array<[number, number]>, maxLag: number, windowSamples: number, minRms = 300, rate = 8000): RunFit[] {
+  const ms = (s: number): string => ((s * 1000) / rate).toFixed(2);
   return runs.map(([from, to]) => {
+    if (from < 0 || to > ref.length) expect.fail(`run [${ms(from)}, ${ms(to)}) ms lies outside the reference (${ms(ref.length)} ms)`);
+    const audible: number[] = [];
+    for (let at = from; at + windowSamples <= to; at += windowSamples) if (rms(ref, at, at + windowSamples) >= minRms) audible.push(at);
     const piece = ref.subarray(from, to);
     let best = { corr: -1, lag: 0 };
-    for (let lag = -maxLag; lag <= maxLag; lag++) {
-      if (from + lag < 0 || to + lag > rec.length) continue;
+    for (let lag = Math.max(-maxLag, -from); lag <= Math.min(maxLag, rec.length - to); lag++) {
       const corr = correlationAtLag(piece, rec.subarray(from + lag, to + lag), 0);
       if (corr > best.corr) best = { corr, lag };
     }
-    const windows: number[] = [];
-    for (let at = from; at + windowSamples <= to; at += windowSamples) {
-      if (rms(ref, at, at + windowSamples) < minRms) continue;
-      windows.push(correlationAtLag(ref.subarray(at, at + windowSamples), rec.subarray(at + best.lag, at + best.lag + windowSamples), 0));
+    if (best.corr === -1 && audible.length > 0) {
+      // No lag in range puts the run inside the recording: the nearest one still leaves it outside.
+      const past = to - maxLag - rec.length;
+      const before = -(from + maxLag);
+      expect.fail(past > 0
+        ? `run [${ms(from)}, ${ms(to)}) ms of what the far end played ends ${ms(past)} ms past the recording's end (${ms(rec.length)} ms) even at lag −${ms(maxLag)} ms`
+        : `run [${ms(from)}, ${ms(to)}) ms of what the far end played starts ${ms(before)} ms before the recording's start even at lag +${ms(maxLag)} ms`);
     }
+    const windows = best.corr === -1 ? [] : audible.map((at) => correlationAtLag(ref.subarray(at, at + windowSamples), rec.subarray(at + best.lag, at + best.lag + windowSamples), 0));
     return { from, to, ...best, windows };
   });
 }
@@ -76,10 +88,17 @@ export function runFits(ref: Int16Array, rec: Int16Array, runs: Array<[number, n
  * The recording with each run moved back by its lag (and nothing else
  * changed): compared with the reference over the whole call, audio the
  * recording has where the caller heard nothing counts against it.
+ * Every fit must lie inside the recording at its lag (runFits sees to it); the result is long
+ * enough to hold every run at its place on the reference's timeline.
  */
 export function realign(rec: Int16Array, fits: RunFit[]): Int16Array {
-  const out = rec.slice();
-  for (const f of fits) out.fill(0, Math.max(0, f.from + f.lag), Math.max(0, f.to + f.lag));
+  for (const f of fits) {
+    if (f.from + f.lag < 0 || f.to + f.lag > rec.length) throw new RangeError(`run [${f.from}, ${f.to}) at lag ${f.lag} lies outside the recording (${rec.length} samples)`);
+  }
+  // A run found earlier in the recording (negative lag) may end, on the reference's timeline, past its end.
+  const out = new Int16Array(Math.max(rec.length, ...fits.map((f) => f.to)));
+  out.set(rec);
+  for (const f of fits) out.fill(0, f.from + f.lag, f.to + f.lag);
   for (const f of fits) out.set(rec.subarray(f.from + f.lag, f.to + f.lag), f.from);
   return out;
 }

@@ -10,9 +10,10 @@ import type { RtpPhone } from './rtp-phone.js';
 
 /**
  * Where the phone's time 0 lies in the recording: the lag of its sent speech
- * in the left channel (a loud 250 ms of it searched over −0.1 … +3 s).
+ * in the left channel (a loud 250 ms of it searched with its first packet
+ * −0.1 … +3 s into the recording; `startAt`: that packet on its timeline).
  */
-function leftLag(sent: Int16Array, left: Int16Array, perMs: number): { lag: number; corr: number } {
+function leftLag(sent: Int16Array, left: Int16Array, perMs: number, startAt: number): { lag: number; corr: number } {
   let at = 0;
   let loud = -1;
   for (let i = 0; i + 250 * perMs < sent.length; i += 20 * perMs) {
@@ -22,30 +23,32 @@ function leftLag(sent: Int16Array, left: Int16Array, perMs: number): { lag: numb
   }
   const piece = sent.subarray(at, at + 250 * perMs);
   let best = { lag: 0, corr: -1 };
-  for (let lag = -100 * perMs; lag <= 3000 * perMs; lag++) {
+  for (let lag = -startAt - 100 * perMs; lag <= -startAt + 3000 * perMs; lag++) {
     if (at + lag < 0 || at + lag + piece.length > left.length) continue;
     const corr = correlationAtLag(piece, left.subarray(at + lag, at + lag + piece.length), 0);
     if (corr > best.corr) best = { lag, corr };
   }
-  return { lag: best.lag, corr: correlationAtLag(sent, left.subarray(Math.max(0, best.lag)), best.lag < 0 ? -best.lag : 0) };
+  // sent[i] lies at left[i + lag] (lag < 0 too: the phone's timeline began before the recording's).
+  return { lag: best.lag, corr: correlationAtLag(sent, left, best.lag) };
 }
 
 /** Judges a recording against the phone's records; returns the figures for the log. */
 export function judge(p: RtpPhone, callerSpeech: Int16Array, left: Int16Array, right: Int16Array, stallsMs: number, label: string) {
   const perMs = p.codec.perMs;
   const sent = p.sentPcm(callerSpeech);
-  const { lag, corr: leftCorr } = leftLag(sent, left, perMs);
+  const { lag, corr: leftCorr } = leftLag(sent, left, perMs, p.startAt);
   expect(leftCorr, `${label}: left = what the phone sent`).toBeGreaterThanOrEqual(0.99);
   // The right channel on the phone's timeline, by the left channel's lag: one timeline for both.
-  const shifted = lag >= 0 ? right.subarray(lag) : new Int16Array([...new Int16Array(-lag), ...right]);
+  const shifted = lag >= 0 ? right.subarray(lag) : new Int16Array(right.length - lag);
+  if (lag < 0) shifted.set(right, -lag);
   const heard = p.heardPcm();
   const runs = p.audioRuns();
   // Both sides place RTP by timestamp; what may shift a run is where each side's clock put the
   // stream's start (its most prompt packet), so this process's stalls plus timer granularity.
   const tolerance = Math.round((3 + stallsMs) * perMs);
-  const fits = runFits(heard, shifted, runs, Math.min(tolerance, 2000 * perMs), 50 * perMs).filter((f) => f.windows.length > 0);
+  const fits = runFits(heard, shifted, runs, Math.min(tolerance, 2000 * perMs), 50 * perMs, 300, perMs * 1000).filter((f) => f.windows.length > 0);
   const whole = wholeFit(heard, realign(shifted, fits), 0).corr;
-  console.info(`${label}: left corr ${leftCorr.toFixed(4)} at ${(lag / perMs).toFixed(2)} ms; right: ${describeRuns(fits, perMs * 1000)}; whole call ${whole.toFixed(4)}; stalls up to ${stallsMs.toFixed(1)} ms`);
+  console.info(`${label}: left corr ${leftCorr.toFixed(4)} at ${(lag / perMs).toFixed(2)} ms; right: ${describeRuns(fits, perMs * 1000)}; recording ends at ${(shifted.length / perMs).toFixed(2)} ms, phone sent from ${p.startMs.toFixed(2)} ms, heard audio from ${((runs[0]?.[0] ?? 0) / perMs).toFixed(2)} ms to ${((runs[runs.length - 1]?.[1] ?? 0) / perMs).toFixed(2)} ms; whole call ${whole.toFixed(4)}; stalls up to ${stallsMs.toFixed(1)} ms`);
   expect(fits.length).toBeGreaterThan(0);
   for (const f of fits) {
     expect(Math.abs(f.lag), `${label}: run at ${f.from / perMs} ms placed ${f.lag / perMs} ms off`).toBeLessThanOrEqual(tolerance);

@@ -4,8 +4,10 @@
  * t0 + 20k, RTP timestamp 160k, as a phone does), then silence until
  * stopped, and keeps every packet it receives with its arrival time. What it
  * "heard" is the received payloads decoded and placed by their RTP
- * timestamps (the way an RTP endpoint plays them), its timeline starting
- * when it sent its first packet.
+ * timestamps (the way an RTP endpoint plays them). Its timeline starts when
+ * it opened its socket, before anything could reach it: the far end may
+ * send (a broadcast its message) before the phone sends its first packet,
+ * at `startMs`.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { writeRtpPacket } from '../../media/rtp-packet.js';
@@ -31,7 +33,10 @@ export interface Received {
 export class RtpPhone {
   readonly received: Received[] = [];
   private socket!: Socket;
-  private t0 = 0;
+  /** performance.now() at the timeline's 0 (the socket opened). */
+  private origin = 0;
+  /** When it sent its first packet, on its timeline (ms). */
+  startMs = 0;
   private stopped = false;
   private sending: Promise<void> | undefined;
   /** Packets sent so far. */
@@ -40,23 +45,25 @@ export class RtpPhone {
   constructor(readonly codec: PhoneCodec) {}
 
   async open(): Promise<number> {
+    this.origin = performance.now();
     this.socket = createSocket('udp4');
     await new Promise<void>((r) => this.socket.bind(0, '127.0.0.1', r));
     this.socket.on('message', (m) => {
       if (m.length < 12 || (m[1]! & 0x7f) !== this.codec.payloadType) return;
-      this.received.push({ atMs: performance.now() - this.t0, seq: m.readUInt16BE(2), ts: m.readUInt32BE(4), payload: m.subarray(12) });
+      this.received.push({ atMs: this.nowMs, seq: m.readUInt16BE(2), ts: m.readUInt32BE(4), payload: m.subarray(12) });
     });
     return this.socket.address().port;
   }
 
-  /** Sends `pcm` then silence, paced, to `port` until `stop()`; t0 (the phone's time 0) is now. */
+  /** Sends `pcm` then silence, paced, to `port` until `stop()`, from now (`startMs`). */
   start(pcm: Int16Array, port: number): void {
     const payloads = this.codec.encode(pcm);
     const silence = new Uint8Array(160).fill(this.codec.silence);
-    this.t0 = performance.now();
+    const t0 = performance.now();
+    this.startMs = t0 - this.origin;
     this.sending = (async () => {
       for (let k = 0; !this.stopped; k++) {
-        const due = this.t0 + k * 20 - performance.now();
+        const due = t0 + k * 20 - performance.now();
         if (due > 1) await new Promise((r) => setTimeout(r, due));
         if (this.stopped) break;
         // A buffer per packet: dgram may still read a sent buffer after send() returns.
@@ -68,9 +75,9 @@ export class RtpPhone {
     })();
   }
 
-  /** Time since the phone's first packet (its timeline). */
+  /** Now, on its timeline. */
   get nowMs(): number {
-    return performance.now() - this.t0;
+    return performance.now() - this.origin;
   }
 
   async stop(): Promise<void> {
@@ -82,11 +89,16 @@ export class RtpPhone {
     this.socket?.close();
   }
 
-  /** What it sent, on its timeline (packet k at 20k ms). */
+  /** Where its first packet lies on its timeline (samples). */
+  get startAt(): number {
+    return Math.round(this.startMs * this.codec.perMs);
+  }
+
+  /** What it sent, on its timeline (packet k at startMs + 20k ms). */
   sentPcm(pcm: Int16Array): Int16Array {
     const frames = this.codec.decode(this.codec.encode(pcm));
-    const out = new Int16Array(this.sentPackets * 20 * this.codec.perMs);
-    frames.forEach((f, k) => k < this.sentPackets && out.set(f, k * f.length));
+    const out = new Int16Array(this.startAt + this.sentPackets * 20 * this.codec.perMs);
+    frames.forEach((f, k) => k < this.sentPackets && out.set(f, this.startAt + k * f.length));
     return out;
   }
 
