@@ -10,7 +10,7 @@ import type { CallSession } from '../../src/call/call-session.js';
 import type { Conversation } from '../../tools/reference-agent/reference-agent.js';
 import { haveAudioTools, speechWav } from '../support/audio-tools.js';
 import { API_TOKEN, type Harness } from '../support/bridge-harness.js';
-import { eventLoopDelay, waitFor } from '../support/wait.js';
+import { drained, eventLoopDelay, waitFor } from '../support/wait.js';
 import { inviteFrom, sdpOffer, type FakeDialog, type FakeSrf } from '../sip/fake-srf.js';
 import { channels, maxAbs } from './compare.js';
 import { judge } from './judge.js';
@@ -70,7 +70,8 @@ describe.skipIf(!haveAudioTools())('SIP recordings', () => {
     const { c, ended, p } = await call(h, srf, pcmu, callerSpeech);
     const live = () => h.bridge.registry.list()[0]!;
     await c.say({ text: 'first answer', audio: { pcm: agentSpeech.subarray(0, 16000 * 2), sampleRate: 16000 } });
-    await waitFor(() => audioMs(p) > 0 && live().leg.unplayedMs() === 0, { what: 'the first answer sent', timeoutMs: 20_000 });
+    await waitFor(() => audioMs(p) > 0, { what: 'audio at the phone', timeoutMs: 20_000 });
+    await drained(() => live().leg.unplayedMs(), { what: 'the first answer sent' });
     await packetsLater(p, 3);
     const before = audioMs(p);
     void c.say({ text: 'long answer', audio: { pcm: agentSpeech, sampleRate: 16000 } });
@@ -106,7 +107,8 @@ describe.skipIf(!haveAudioTools())('SIP recordings', () => {
     const live = () => h.bridge.registry.list()[0]!;
     expect(live().leg.codec).toBe('g722');
     await c.say({ text: 'answer', audio: { pcm: agentSpeech, sampleRate: 16000 } });
-    await waitFor(() => audioMs(p) > 0 && live().leg.unplayedMs() === 0, { what: 'the answer sent', timeoutMs: 20_000 });
+    await waitFor(() => audioMs(p) > 0, { what: 'audio at the phone', timeoutMs: 20_000 });
+    await drained(() => live().leg.unplayedMs(), { what: 'the answer sent' });
     await packetsLater(p, 3);
     const target = Math.max(p.sentPackets + 25, Math.ceil(callerSpeech.length / 320) + 10);
     await waitFor(() => p.sentPackets >= target, { what: 'the caller speech sent', timeoutMs: 30_000 });

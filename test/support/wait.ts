@@ -45,6 +45,25 @@ export async function waitFor<T>(
   }
 }
 
+/**
+ * Resolves once `remainingMs()` reaches 0 (a queue that plays out in real
+ * time), failing only when it has not gone down for `stuckMs`: a loaded
+ * machine that stalls the player lengthens the queue, and no fixed deadline
+ * fits every stall.
+ */
+export async function drained(remainingMs: () => number, opts: { stuckMs?: number; what?: string } = {}): Promise<void> {
+  const { stuckMs = 5_000, what = 'queue drained' } = opts;
+  let best = Infinity;
+  let progressAt = Date.now();
+  for (;;) {
+    const left = remainingMs();
+    if (left <= 0) return;
+    if (left < best) [best, progressAt] = [left, Date.now()];
+    if (Date.now() - progressAt > stuckMs) throw new Error(`${what}: stuck at ${left} ms for ${stuckMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Resolves with the first `event` from `emitter` whose arguments pass `filter`. */
 export function waitForEvent<T = unknown>(
   emitter: EventEmitter,
