@@ -259,9 +259,14 @@ export class CallRecords {
     return rows.map(toCallRecord);
   }
 
-  /** Provider ids of our calls to `to` created since `since` (a lost create answer must not be taken for one of them). */
-  async providerCallIdsTo(to: string, since: number): Promise<string[]> {
-    const rows = await this.db.selectFrom('calls').select('provider_call_id').where('to_number', '=', to).where('created_at', '>=', since).where('provider_call_id', 'is not', null).execute();
+  /**
+   * Provider ids of our calls to `to` created since `since`, but for the record `exceptId` (a lost
+   * create answer must not be taken for one of them).
+   */
+  async providerCallIdsTo(to: string, since: number, exceptId?: string): Promise<string[]> {
+    let q = this.db.selectFrom('calls').select('provider_call_id').where('to_number', '=', to).where('created_at', '>=', since).where('provider_call_id', 'is not', null);
+    if (exceptId) q = q.where('id', '!=', exceptId);
+    const rows = await q.execute();
     return rows.map((r) => r.provider_call_id!);
   }
 

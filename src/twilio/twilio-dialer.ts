@@ -68,16 +68,18 @@ export class TwilioDialer implements OutboundDialer {
       } catch (err) {
         failure = classifyDialError(err);
       }
-      // A reset or 5xx may have come after Twilio created the call: look before dialling again.
-      const created = failure.transient ? await this.createdAnyway(req.to, from, intentAt) : undefined;
-      if (created) return this.placed(callId, created, req);
       const policy = this.deps.retry ?? NO_RETRY;
-      if (failure.transient && retries < policy.attempts) {
+      const again = failure.transient && retries < policy.attempts;
+      if (again) {
         const delay = backoffDelayMs(retries++, policy, this.deps.random);
-        this.deps.log.warn({ callId, why: failure.why, retry: retries, delayMs: delay }, 'transient dial error; retrying');
+        this.deps.log.warn({ callId, why: failure.why, retry: retries, delayMs: delay }, 'transient dial error; retrying unless the call was made');
         await (this.deps.sleep ?? sleep)(delay);
-        continue;
       }
+      // A reset or 5xx may have come after Twilio created the call: look before dialling again (after
+      // the backoff, so a call created just before the failure has had time to be listed).
+      const created = failure.transient ? await this.createdAnyway(callId, req.to, from, intentAt) : undefined;
+      if (created) return this.placed(callId, created, req);
+      if (again) continue;
       await store.calls.end(callId, { reason: 'dial-failed', providerStatus: failure.transient ? null : 'failed', errorCode: failure.transient ? null : failure.code }).catch(() => undefined);
       if (failure.transient) {
         throw new BridgeError('dial-transient', `Twilio could not be reached after ${retries + 1} tries: ${failure.why}`, 503, { callId, retries });
@@ -92,11 +94,18 @@ export class TwilioDialer implements OutboundDialer {
     return { callId, providerCallId: sid };
   }
 
-  /** The CallSid of a call to `to` from `from` created since the intent, if a failed create made one after all. */
-  private async createdAnyway(to: string, from: string, intentAt: number): Promise<string | undefined> {
+  /**
+   * The CallSid of the call a failed create made after all: the one Twilio's
+   * status callback or TwiML request already named (their URLs carry our call
+   * id), or else a call to `to` from `from` created since the intent that no
+   * other record of ours holds.
+   */
+  private async createdAnyway(callId: string, to: string, from: string, intentAt: number): Promise<string | undefined> {
     try {
+      const named = (await this.deps.store.calls.get(callId))?.providerCallId;
+      if (named) return named;
       const calls = await this.deps.rest.calls.list({ to, from, limit: 20 });
-      const known = new Set((await this.deps.store.calls.providerCallIdsTo(to, intentAt - SKEW_MS)));
+      const known = new Set(await this.deps.store.calls.providerCallIdsTo(to, intentAt - SKEW_MS, callId));
       return calls.find((c) => c.dateCreated.getTime() >= intentAt - SKEW_MS && !known.has(c.sid))?.sid;
     } catch {
       return undefined; // cannot tell: the retry goes ahead (a transient failure here is likely the same outage)

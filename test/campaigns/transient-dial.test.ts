@@ -19,6 +19,7 @@ afterEach(async () => {
 });
 
 const NUMBER = '+14155553001';
+const OTHER = '+14155553002';
 const RETRY_ENV = { DIAL_RETRY_BASE_MS: '40', DIAL_RETRY_MAX_MS: '200', CALLS_PER_SECOND: '20' };
 
 async function campaignOf(h: Harness, numbers: string[]): Promise<string> {
@@ -51,6 +52,24 @@ describe('transient dial errors', () => {
     expect(calls[0]).toMatchObject({ state: 'ended', error_code: null });
     const times = createRequests(harness).map((r) => r.atMs);
     console.info(`transient dial: 429 → 503 → reset → created; gaps ${times.slice(1).map((t, i) => Math.round(t - times[i]!)).join(', ')} ms; attempts used 1`);
+  });
+
+  it('a 503 and a reset that came after Twilio made the call: found by the lookup, never dialled twice', { timeout: 60_000 }, async () => {
+    harness = await startHarness({ mode: 'scripted' }, { ...RETRY_ENV, DIAL_RETRY_ATTEMPTS: '4' }, {
+      farEnds: farEndsByNumber({ [NUMBER]: { kind: 'human', ringMs: 50, hangupAfterMs: 600 }, [OTHER]: { kind: 'human', ringMs: 50, hangupAfterMs: 600 } }),
+    });
+    harness.twilio.injectFaults({ status: 503, afterCreate: true }, { reset: true, afterCreate: true });
+    const id = await campaignOf(harness, [NUMBER, OTHER]);
+    await expect.poll(async () => (await harness!.store.campaigns.get(id))?.status, { timeout: 40_000, interval: 100 }).toBe('completed');
+    const recipients = await harness.store.recipients.list(id, { limit: 10 });
+    for (const r of recipients) expect(r).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(harness.twilio.faultsServed).toBe(2);
+    expect(createRequests(harness)).toHaveLength(2); // one create each, both answered with a fault
+    expect(harness.twilio.createdCount(NUMBER)).toBe(1);
+    expect(harness.twilio.createdCount(OTHER)).toBe(1);
+    const calls = await harness.store.database.db.selectFrom('calls').selectAll().execute();
+    expect(calls).toHaveLength(2);
+    for (const c of calls) expect(c).toMatchObject({ state: 'ended', error_code: null });
   });
 
   it('retries exhausted: the recipient goes back to pending without using an attempt, and is dialled again later', { timeout: 60_000 }, async () => {

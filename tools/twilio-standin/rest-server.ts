@@ -68,9 +68,11 @@ export interface TwilioStandinOptions {
  * an HTTP error in Twilio's JSON shape (`{ code, message, more_info, status }`,
  * e.g. 429 / 20429 Too Many Requests, 503 / 20503 Service Unavailable), or the
  * connection reset with no answer (the client sees ECONNRESET). No call is
- * created either way.
+ * created either way, unless `afterCreate`: then the call is made and goes
+ * on, and only its answer is replaced by the fault (the case a client cannot
+ * tell from the first: Twilio failed or the connection broke after the work).
  */
-export type RestFault = { status: 429 | 500 | 502 | 503 | 504 } | { reset: true };
+export type RestFault = ({ status: 429 | 500 | 502 | 503 | 504 } | { reset: true }) & { afterCreate?: boolean };
 
 /** A REST answer; `created` is the call a create made (its answer may be held). */
 interface Answer {
@@ -226,8 +228,9 @@ export async function startTwilioStandin(opts: TwilioStandinOptions = {}): Promi
       const method = req.method ?? 'GET';
       const params = method === 'GET' ? {} : readForm(body);
       const r = route(path);
-      if (method === 'POST' && r.kind === 'calls' && faults.length > 0) {
-        const fault = faults.shift()!;
+      const fault = method === 'POST' && r.kind === 'calls' ? faults.shift() : undefined;
+      if (fault?.afterCreate) handle(method, path, params, req.headers.authorization, url.searchParams);
+      if (fault) {
         faultsServed++;
         if ('reset' in fault) {
           requests.push({ atMs: monotonicNow() - t0, method, path, status: 0, params });
