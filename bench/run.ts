@@ -61,6 +61,8 @@ interface Options {
   tailMs: number;
   loadProcs: number;
   baseline: boolean;
+  /** Also run the relay with the agent in pcm_16000 (table G.711, no filter): what that format's traffic costs alone. */
+  pcmRelay: boolean;
   repeat: number;
   profile: boolean;
   build: boolean;
@@ -101,6 +103,7 @@ function parseOptions(argv: string[]): Options {
       'tail-ms': { type: 'string', default: '2000' },
       'load-procs': { type: 'string', default: '2' },
       'no-baseline': { type: 'boolean', default: false },
+      'pcm-relay': { type: 'boolean', default: false },
       repeat: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
@@ -124,7 +127,7 @@ function parseOptions(argv: string[]): Options {
   if (v.help) {
     console.log(`npm run bench -- [--calls 300[,50]] [--seconds 30] [--format pcm_16000|ulaw_8000|both]
   [--ramp-ms N (default 33 ms per call)] [--settle-ms 3000] [--tail-ms 2000] [--load-procs 2]
-  [--repeat 1] [--no-baseline] [--profile] [--no-build] [--log-level warn] [--out bench/results/latest.json]
+  [--repeat 1] [--no-baseline] [--pcm-relay] [--profile] [--no-build] [--log-level warn] [--out bench/results/latest.json]
   [--quiet-below PCT --quiet-wait-s 180]  wait before each scenario until the shared machine is less busy than PCT%
   [--ref HEAD]  build that commit (git archive) instead of the work tree
   [--bridge-node-args=--perf-basic-prof]  extra node flags for the bridge process (e.g. to profile it with perf)
@@ -158,6 +161,7 @@ function parseOptions(argv: string[]): Options {
     tailMs: int('tail-ms', v['tail-ms'], 0),
     loadProcs: int('load-procs', v['load-procs'], 1),
     baseline: !v['no-baseline'] && soakMs === undefined,
+    pcmRelay: v['pcm-relay'],
     repeat: int('repeat', v.repeat, 1),
     profile: v.profile,
     build: !v['no-build'],
@@ -283,6 +287,8 @@ async function startBridge(
     TWILIO_AUTH_TOKEN: AUTH_TOKEN, TWILIO_ACCOUNT_SID: ACCOUNT_SID,
     ELEVENLABS_API_URL: agentUrl, ELEVENLABS_AGENT_ID: AGENT_ID,
     MAX_CONCURRENT_CALLS: String(calls + 50), SHUTDOWN_GRACE_MS: '0',
+    // ws reads this itself (no native masking through bufferutil): for A/B runs of that dependency.
+    ...(process.env.WS_NO_BUFFER_UTIL ? { WS_NO_BUFFER_UTIL: process.env.WS_NO_BUFFER_UTIL } : {}),
     ...extraEnv,
   };
   const execArgv = opts.profile ? [...PROFILE_ARGS] : [];
@@ -384,7 +390,7 @@ async function runScenario(target: Target, format: Format, calls: number, opts: 
     if (opts.profile) rmSync(PROFILE_DIR, { recursive: true, force: true });
     const sut = target === 'bridge'
       ? await startBridge(agent.url, calls, opts, logFile)
-      : await startServerProcess('bench/bridge/relay-process.ts', [agent.url, AGENT_ID], 'relay', opts.profile ? PROFILE_ARGS : []);
+      : await startServerProcess('bench/bridge/relay-process.ts', [agent.url, AGENT_ID, format], 'relay', opts.profile ? PROFILE_ARGS : []);
     children.push(sut.child);
     const pid = sut.child.pid!;
     await sleep(1000);
@@ -607,6 +613,9 @@ interface Summary {
   machineBusyPct: number;
   /** Runs whose generator kept time (< 1% of frames late by > 5 ms) and whose machine was not saturated (< 90% busy). */
   cleanRuns: number;
+  /** Median CPU of the bare μ-law relay, and of the relay speaking this format (--pcm-relay), ms per call-second. */
+  relayCpu: number;
+  sameFormatRelayCpu: number;
   verdict: Record<string, boolean>;
 }
 
@@ -615,7 +624,7 @@ function isClean(r: ScenarioResult): boolean {
   return r.generator.lateFraction < 0.01 && r.cpu.machineBusyMs / r.cpu.machineTotalMs < 0.9;
 }
 
-function summarize(format: Format, calls: number, allRuns: ScenarioResult[], allBaselines: ScenarioResult[]): Summary {
+function summarize(format: Format, calls: number, allRuns: ScenarioResult[], allBaselines: ScenarioResult[], formatRelays: ScenarioResult[]): Summary {
   // Medians over clean runs when there are any: a starved run drops audio, so it also does less work per call.
   const clean = allRuns.filter(isClean);
   const runs = clean.length ? clean : allRuns;
@@ -637,6 +646,8 @@ function summarize(format: Format, calls: number, allRuns: ScenarioResult[], all
     generatorLateFraction: m((r) => r.generator.lateFraction),
     machineBusyPct: m((r) => (100 * r.cpu.machineBusyMs) / r.cpu.machineTotalMs),
     cleanRuns: clean.length,
+    relayCpu: m((r) => r.cpuMsPerCallSecond, allBaselines),
+    sameFormatRelayCpu: m((r) => r.cpuMsPerCallSecond, formatRelays),
     verdict: {},
   };
   s.addedP50 = Number.isFinite(s.baselineP50) ? s.rttP50 - s.baselineP50 : s.rttP50;
@@ -675,6 +686,10 @@ function printSummary(rows: Summary[]): void {
   console.log(line(head));
   console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
   for (const r of body) console.log(line(r));
+  for (const s of rows.filter((r) => Number.isFinite(r.relayCpu))) {
+    const own = Number.isFinite(s.sameFormatRelayCpu) ? `; ${f2(s.cpuMsPerCallSecond / s.sameFormatRelayCpu)}× the relay speaking ${s.format} (${f3(s.sameFormatRelayCpu)})` : '';
+    console.log(`CPU, ${s.format} at ${s.calls} calls: ${f2(s.cpuMsPerCallSecond / s.relayCpu)}× the bare μ-law relay (${f3(s.relayCpu)})${own}`);
+  }
   console.log(`targets: CPU ≤ ${TARGETS.cpuMsPerCallSecond.pcm_16000} (pcm_16000) / ≤ ${TARGETS.cpuMsPerCallSecond.ulaw_8000} (ulaw_8000) ms per call-second; ` +
     `RSS ≤ ${TARGETS.rssMbPerCall} MB per call; added round trip p50 ≤ ${TARGETS.addedRttP50Ms} ms; no audio lost`);
   if (rows.some((s) => s.cleanRuns < s.runs)) {
@@ -751,11 +766,16 @@ async function main(): Promise<void> {
       for (let i = 0; i < opts.repeat; i++) baselines.push(await runScenario('relay', 'ulaw_8000', calls, opts, `relay-${calls}-${i}`));
       scenarios.push(...baselines);
     }
+    const pcmRelays: ScenarioResult[] = [];
+    if (opts.baseline && opts.pcmRelay && opts.formats.includes('pcm_16000')) {
+      for (let i = 0; i < opts.repeat; i++) pcmRelays.push(await runScenario('relay', 'pcm_16000', calls, opts, `relay-pcm-${calls}-${i}`));
+      scenarios.push(...pcmRelays);
+    }
     for (const format of opts.formats) {
       const runs: ScenarioResult[] = [];
       for (let i = 0; i < opts.repeat; i++) runs.push(await runScenario('bridge', format, calls, opts, `bridge-${format}-${calls}-${i}`));
       scenarios.push(...runs);
-      summaries.push(summarize(format, calls, runs, baselines));
+      summaries.push(summarize(format, calls, runs, baselines, format === 'pcm_16000' ? pcmRelays : []));
     }
   }
   printSummary(summaries);

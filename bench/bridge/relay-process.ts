@@ -3,16 +3,47 @@
  * on the same path (caller -> relay -> agent -> relay -> caller), with none of
  * the bridge's work: no signature or token checks, no transcoding, no pacing,
  * no framing, no metrics. Media payloads are copied between the two JSON
- * shapes as they arrive. Only meaningful with an agent whose input and output
- * formats are equal (it echoes the caller's μ-law bytes untouched).
- *   node --import tsx bench/bridge/relay-process.ts <agentUrl> <agentId>
+ * shapes as they arrive (agent in `ulaw_8000`: the caller's μ-law bytes go
+ * through untouched).
+ *
+ * With an agent in `pcm_16000` it is the thinnest relay that speaks that
+ * format: G.711 through the same lookup tables the bridge uses, 8 → 16 kHz by
+ * repeating each sample and 16 → 8 kHz by keeping every other one (no
+ * filter: images and aliases the bridge's resampler removes stay in). It
+ * tells what the format's traffic costs (4× larger messages, base64 and JSON
+ * of them) apart from the bridge's filtering and call handling.
+ *   node --import tsx bench/bridge/relay-process.ts <agentUrl> <agentId> [ulaw_8000|pcm_16000]
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { mulawToPcm, pcmToMulaw } from '../../media/g711.js';
 import type { FromServer } from './messages.js';
 
-const [agentUrl = '', agentId = 'bench'] = process.argv.slice(2);
+const [agentUrl = '', agentId = 'bench', format = 'ulaw_8000'] = process.argv.slice(2);
+if (format !== 'ulaw_8000' && format !== 'pcm_16000') throw new Error(`relay: unknown agent format ${format}`);
+const pcm = format === 'pcm_16000';
+const pcm8 = new Int16Array(4096);
+const pcm16 = new Int16Array(8192);
+const codes = Buffer.alloc(4096);
+
+/** Caller μ-law base64 → PCM16 16 kHz base64, each sample twice. */
+function up(payload: string): string {
+  const n = codes.write(payload, 'base64');
+  mulawToPcm(codes, pcm8, n);
+  for (let i = 0; i < n; i++) pcm16[2 * i] = pcm16[2 * i + 1] = pcm8[i]!;
+  return Buffer.from(pcm16.buffer, 0, n * 4).toString('base64');
+}
+
+/** Agent PCM16 16 kHz base64 → μ-law base64, every other sample. */
+function down(audio: string): string {
+  const raw = Buffer.from(audio, 'base64');
+  const samples = new Int16Array(raw.buffer, raw.byteOffset, raw.length >> 1);
+  const n = samples.length >> 1;
+  for (let i = 0; i < n; i++) pcm8[i] = samples[2 * i]!;
+  pcmToMulaw(pcm8, codes, n);
+  return codes.toString('base64', 0, n);
+}
 const agentWs = `${agentUrl.replace(/^http/, 'ws')}/v1/convai/conversation?agent_id=${encodeURIComponent(agentId)}`;
 
 const server = createServer((req, res) => {
@@ -35,7 +66,7 @@ wss.on('connection', (twilio) => {
   twilio.on('message', (data) => {
     const msg = JSON.parse(String(data)) as { event: string; streamSid?: string; media?: { payload: string } };
     if (msg.event === 'media') {
-      const out = `{"user_audio_chunk":"${msg.media!.payload}"}`;
+      const out = `{"user_audio_chunk":"${pcm ? up(msg.media!.payload) : msg.media!.payload}"}`;
       if (agentOpen) agent!.send(out);
       else early.push(out);
     } else if (msg.event === 'start') {
@@ -49,7 +80,10 @@ wss.on('connection', (twilio) => {
       });
       agent.on('message', (raw) => {
         const ev = JSON.parse(String(raw)) as { type: string; audio_event?: { audio_base_64: string }; ping_event?: { event_id: number } };
-        if (ev.type === 'audio') twilio.send(`{"event":"media","streamSid":"${streamSid}","media":{"payload":"${ev.audio_event!.audio_base_64}"}}`);
+        if (ev.type === 'audio') {
+          const audio = pcm ? down(ev.audio_event!.audio_base_64) : ev.audio_event!.audio_base_64;
+          twilio.send(`{"event":"media","streamSid":"${streamSid}","media":{"payload":"${audio}"}}`);
+        }
         else if (ev.type === 'ping') agent!.send(`{"type":"pong","event_id":${ev.ping_event!.event_id}}`);
       });
       agent.on('close', () => twilio.close());

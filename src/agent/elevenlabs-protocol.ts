@@ -7,8 +7,7 @@
 
 export type AgentEvent =
   | { type: 'metadata'; conversationId: string; outputFormat: string; inputFormat: string }
-  /** `plain`: base64 is alphabet characters then at most two `=` (no whitespace, no url-safe or other characters). */
-  | { type: 'audio'; eventId: number; base64: string; plain: boolean }
+  | { type: 'audio'; eventId: number; base64: string }
   | { type: 'interruption'; eventId: number }
   | { type: 'ping'; eventId: number }
   | { type: 'user-transcript'; text: string }
@@ -40,7 +39,7 @@ const HANDLERS: Record<string, (m: Json) => AgentEvent | undefined> = {
     const e = obj(m.audio_event) ?? obj(m.audio); // older guides show `audio: { chunk }`
     const base64 = str(e?.audio_base_64) ?? str(e?.chunk);
     if (base64 === undefined) return undefined;
-    return { type: 'audio', eventId: num(e?.event_id) ?? 0, base64, plain: PLAIN_BASE64.test(base64) };
+    return { type: 'audio', eventId: num(e?.event_id) ?? 0, base64 };
   },
   interruption: (m) => {
     const id = num(obj(m.interruption_event)?.event_id);
@@ -84,22 +83,37 @@ const HANDLERS: Record<string, (m: Json) => AgentEvent | undefined> = {
   },
 };
 
-const PLAIN_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-
 /**
  * An `audio` event in the documented shape (§4.3: type, then audio_event with
- * audio_base_64 and event_id; any JSON whitespace), matched whole: the bulk
- * of agent traffic skips JSON.parse. Base64 and digits need no unescaping,
- * and a match's base64 is plain (PLAIN_BASE64), so the downlink need not scan
- * it again. Anything else (other order, extra fields such as alignment, `=`
- * inside the text) takes the general path, with the same result.
+ * audio_base_64 and event_id; any JSON whitespace) is read without JSON.parse,
+ * which would copy the text: the head and the tail are matched, and the
+ * audio text between them is a slice of the message up to the next quote.
+ * A backslash inside it (an escape) or anything else (other order, extra
+ * fields such as alignment) takes the general path, with the same result.
+ * The text is not checked against the base64 alphabet here: a regular
+ * expression doing that costs more than JSON.parse on 16 kHz chunks, and the
+ * consumer checks what it needs (see Downlink).
  */
-const AUDIO_AS_DOCUMENTED =
-  /^\{\s*"type"\s*:\s*"audio"\s*,\s*"audio_event"\s*:\s*\{\s*"audio_base_64"\s*:\s*"([A-Za-z0-9+/]*={0,2})"\s*,\s*"event_id"\s*:\s*(\d{1,15})\s*\}\s*\}\s*$/;
+const AUDIO_HEAD = /^\{\s*"type"\s*:\s*"audio"\s*,\s*"audio_event"\s*:\s*\{\s*"audio_base_64"\s*:\s*"/;
+const AUDIO_TAIL = /"\s*,\s*"event_id"\s*:\s*(\d{1,15})\s*\}\s*\}\s*$/y;
+
+function documentedAudio(raw: string): AgentEvent | undefined {
+  const head = AUDIO_HEAD.exec(raw);
+  if (!head) return undefined;
+  const start = head[0].length;
+  const end = raw.indexOf('"', start);
+  if (end < 0) return undefined;
+  const escape = raw.indexOf('\\', start);
+  if (escape >= 0 && escape < end) return undefined;
+  AUDIO_TAIL.lastIndex = end;
+  const tail = AUDIO_TAIL.exec(raw);
+  if (!tail) return undefined;
+  return { type: 'audio', eventId: Number(tail[1]), base64: raw.slice(start, end) };
+}
 
 export function parseAgentMessage(raw: string): AgentParse {
-  const audio = AUDIO_AS_DOCUMENTED.exec(raw);
-  if (audio) return { ok: true, event: { type: 'audio', eventId: Number(audio[2]), base64: audio[1]!, plain: true } };
+  const audio = documentedAudio(raw);
+  if (audio) return { ok: true, event: audio };
   let m: unknown;
   try {
     m = JSON.parse(raw);

@@ -296,7 +296,7 @@ export class CallSession implements CallLegHandler, LiveCall {
     const a = decideAgentEvent(e, this);
     switch (a.type) {
       case 'play':
-        return this.playAgentAudio(a.base64, a.plain);
+        return this.playAgentAudio(a.base64);
       case 'drop-stale':
         return this.opts.metrics.droppedFrames.inc({ direction: 'to-caller', cause: 'stale-after-interruption' });
       case 'pong':
@@ -330,11 +330,11 @@ export class CallSession implements CallLegHandler, LiveCall {
   }
 
   /** Agent audio after an end was requested keeps flowing until the drain begins. */
-  private playAgentAudio(base64: string, plain: boolean): void {
+  private playAgentAudio(base64: string): void {
     if (!this.downlink) return;
     this.lastAgentAudioAt = Date.now();
     this.watch.awaitingAgentSince = undefined;
-    this.downlink.push(base64, this.sendFrame, this.sendFrameBase64, plain);
+    this.downlink.push(base64, this.sendFrame, this.sendFrameBase64);
   }
 
   private interrupt(interruptId: number, heardMs: number, queuedMs: number): void {

@@ -26,8 +26,7 @@ export interface ToolReply {
 }
 
 export type AgentAction =
-  /** `plain`: the base64 has no padding or whitespace inside (see elevenlabs-protocol), so one-frame chunks can go out as they are. */
-  | { type: 'play'; base64: string; plain: boolean }
+  | { type: 'play'; base64: string }
   /** Audio older than the last interruption: counted, not played. */
   | { type: 'drop-stale' }
   | { type: 'pong'; eventId: number }
@@ -51,7 +50,7 @@ const NONE: AgentAction = { type: 'none' };
 export function decideAgentEvent(e: AgentEvent, view: AgentEventView): AgentAction {
   switch (e.type) {
     case 'audio':
-      return onAgentAudio(view, e.eventId, e.base64, e.plain);
+      return onAgentAudio(view, e.eventId, e.base64);
     case 'interruption':
       return onInterruption(view, e.eventId);
     case 'ping':
@@ -75,11 +74,11 @@ export function decideAgentEvent(e: AgentEvent, view: AgentEventView): AgentActi
   }
 }
 
-function onAgentAudio(view: AgentEventView, eventId: number, base64: string, plain: boolean): AgentAction {
+function onAgentAudio(view: AgentEventView, eventId: number, base64: string): AgentAction {
   if (!view.acceptsAgentAudio) return NONE;
   // Same rule as ElevenLabs' own client: audio older than the last interruption is stale (§4.5).
   if (eventId < view.lastInterruptId) return { type: 'drop-stale' };
-  return { type: 'play', base64, plain };
+  return { type: 'play', base64 };
 }
 
 function onInterruption(view: AgentEventView, eventId: number): AgentAction {

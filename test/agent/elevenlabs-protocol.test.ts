@@ -6,8 +6,8 @@ describe('ElevenLabs agent protocol', () => {
     const cases: [unknown, unknown][] = [
       [{ type: 'conversation_initiation_metadata', conversation_initiation_metadata_event: { conversation_id: 'c1', agent_output_audio_format: 'ulaw_8000', user_input_audio_format: 'pcm_16000' } },
         { type: 'metadata', conversationId: 'c1', outputFormat: 'ulaw_8000', inputFormat: 'pcm_16000' }],
-      [{ type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 7 } }, { type: 'audio', eventId: 7, base64: 'AAAA', plain: true }],
-      [{ type: 'audio', audio: { chunk: 'BBBB' } }, { type: 'audio', eventId: 0, base64: 'BBBB', plain: true }],
+      [{ type: 'audio', audio_event: { audio_base_64: 'AAAA', event_id: 7 } }, { type: 'audio', eventId: 7, base64: 'AAAA' }],
+      [{ type: 'audio', audio: { chunk: 'BBBB' } }, { type: 'audio', eventId: 0, base64: 'BBBB' }],
       [{ type: 'interruption', interruption_event: { event_id: 9 } }, { type: 'interruption', eventId: 9 }],
       [{ type: 'ping', ping_event: { event_id: 3, ping_ms: null } }, { type: 'ping', eventId: 3 }],
       [{ type: 'user_transcript', user_transcription_event: { user_transcript: 'hi' } }, { type: 'user-transcript', text: 'hi' }],
@@ -29,27 +29,32 @@ describe('ElevenLabs agent protocol', () => {
     const spaced = `{ "type": "audio", "audio_event": { "audio_base_64": "${b64}", "event_id": 42 } }\n`;
     const reordered = JSON.stringify({ audio_event: { event_id: 42, audio_base_64: b64 }, type: 'audio' });
     const withAlignment = JSON.stringify({ type: 'audio', audio_event: { audio_base_64: b64, event_id: 42, alignment: { chars: ['a'] } } });
-    const expected = { ok: true, event: { type: 'audio', eventId: 42, base64: b64, plain: true } };
+    const expected = { ok: true, event: { type: 'audio', eventId: 42, base64: b64 } };
     for (const raw of [compact, spaced, reordered, withAlignment]) expect(parseAgentMessage(raw), raw).toEqual(expected);
     // Cut short or followed by junk: never taken as audio.
     expect(parseAgentMessage(compact.slice(0, -1)).ok).toBe(false);
     expect(parseAgentMessage(compact + '}').ok).toBe(false);
-    expect(parseAgentMessage(`{"type":"audio","audio_event":{"audio_base_64":"${b64}","event_id":-1}}`)).toEqual({ ok: true, event: { type: 'audio', eventId: -1, base64: b64, plain: true } });
+    expect(parseAgentMessage(`{"type":"audio","audio_event":{"audio_base_64":"${b64}","event_id":-1}}`)).toEqual({ ok: true, event: { type: 'audio', eventId: -1, base64: b64 } });
   });
 
-  it('says whether audio text is plain base64 (alphabet, then at most two "="), whichever path parsed it', () => {
-    const audio = (b64: string): unknown => parseAgentMessage(`{"type":"audio","audio_event":{"audio_base_64":${JSON.stringify(b64)},"event_id":1}}`);
-    const plain = (b64: string, yes: boolean) => expect(audio(b64), b64).toEqual({ ok: true, event: { type: 'audio', eventId: 1, base64: b64, plain: yes } });
-    plain('AQID', true);
-    plain('AQI=', true);
-    plain('AQ==', true);
-    plain('', true);
-    plain('AQ=D', false); // '=' inside: not plain (the general path parses it)
-    plain('AQ===', false);
-    plain('AQ-_', false); // url-safe alphabet
-    plain('AQ ID', false);
-    plain('AQ\nID', false);
-    expect(parseAgentMessage(JSON.stringify({ type: 'audio', audio: { chunk: 'A_B-' } }))).toEqual({ ok: true, event: { type: 'audio', eventId: 0, base64: 'A_B-', plain: false } });
+  it('any audio text, escaped or not, reads as JSON.parse reads it, whichever path takes it', () => {
+    const texts = ['AQID', 'AQI=', 'AQ==', '', 'AQ=D', 'AQ===', 'AQ-_', 'AQ ID', 'AQ\nID', 'A/B+', 'A"B', 'A\\B', 'Ab\u00e9'];
+    const spellings = (t: string): string[] => {
+      const text = JSON.stringify(t);
+      return [
+        `{"type":"audio","audio_event":{"audio_base_64":${text},"event_id":1}}`,
+        `{ "type" : "audio", "audio_event" : { "audio_base_64" : ${text}, "event_id" : 1 } }`,
+        `{"type":"audio","audio_event":{"audio_base_64":${text.replace(/\//g, '\\/')},"event_id":1}}`, // '/' escaped, as some encoders do
+        `{"type":"audio","audio_event":{"audio_base_64":${text.replace(/A/g, '\\u0041')},"event_id":1}}`,
+      ];
+    };
+    for (const t of texts) {
+      for (const raw of spellings(t)) {
+        expect(JSON.parse(raw).audio_event.audio_base_64, raw).toBe(t);
+        expect(parseAgentMessage(raw), raw).toEqual({ ok: true, event: { type: 'audio', eventId: 1, base64: t } });
+      }
+    }
+    expect(parseAgentMessage(JSON.stringify({ type: 'audio', audio: { chunk: 'A_B-' } }))).toEqual({ ok: true, event: { type: 'audio', eventId: 0, base64: 'A_B-' } });
   });
 
   it('rejects malformed messages with a reason', () => {

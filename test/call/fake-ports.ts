@@ -129,7 +129,7 @@ export class FakeAgent implements AgentLink {
   /** `ms` of agent speech (μ-law, loud) as one audio event. */
   speak(ms: number, eventId = 1): void {
     const bytes = Buffer.alloc((ms / FRAME_MS) * 160, ULAW_LOUD);
-    this.emit({ type: 'audio', eventId, base64: bytes.toString('base64'), plain: true });
+    this.emit({ type: 'audio', eventId, base64: bytes.toString('base64') });
   }
 
   /** The agent's socket closes (1000 = the agent ended the conversation). */

@@ -20,8 +20,8 @@ const toolCall = (toolName: string, parameters: Record<string, unknown> = {}) =>
 
 describe('decideAgentEvent', () => {
   it('audio is played while wanted, counted as stale when older than the last interruption, ignored once drained', () => {
-    const audio = { type: 'audio', eventId: 4, base64: 'AAAA', plain: true } as const;
-    expect(decideAgentEvent(audio, view())).toEqual({ type: 'play', base64: 'AAAA', plain: true });
+    const audio = { type: 'audio', eventId: 4, base64: 'AAAA' } as const;
+    expect(decideAgentEvent(audio, view())).toEqual({ type: 'play', base64: 'AAAA' });
     expect(decideAgentEvent(audio, view({ lastInterruptId: 5 }))).toEqual({ type: 'drop-stale' });
     expect(decideAgentEvent(audio, view({ acceptsAgentAudio: false, lastInterruptId: 5 }))).toEqual({ type: 'none' });
   });
