@@ -92,7 +92,9 @@ const HANDLERS: Record<string, (m: Json) => AgentEvent | undefined> = {
  * fields such as alignment) takes the general path, with the same result.
  * The text is not checked against the base64 alphabet here: a regular
  * expression doing that costs more than JSON.parse on 16 kHz chunks, and the
- * consumer checks what it needs (see Downlink).
+ * consumer checks what it needs (see Downlink). Nor for raw control
+ * characters (which JSON.parse would refuse): they cannot end the text or
+ * start an escape, and the base64 decoder skips them as it skips whitespace.
  */
 const AUDIO_HEAD = /^\{\s*"type"\s*:\s*"audio"\s*,\s*"audio_event"\s*:\s*\{\s*"audio_base_64"\s*:\s*"/;
 const AUDIO_TAIL = /"\s*,\s*"event_id"\s*:\s*(\d{1,15})\s*\}\s*\}\s*$/y;
