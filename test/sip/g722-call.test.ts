@@ -10,7 +10,7 @@ import type { Conversation } from '../../tools/reference-agent/reference-agent.j
 import { haveAudioTools, speechWav } from '../support/audio-tools.js';
 import { startHarness, type Harness } from '../support/bridge-harness.js';
 import { median, normalizedCrossCorrelation, windowedCorrelation } from '../support/signal.js';
-import { drained, paced, udpDrained, waitFor } from '../support/wait.js';
+import { paced, udpDrained, waitFor } from '../support/wait.js';
 import { FakeSrf, inviteFrom, sdpOffer, type FakeDialog } from './fake-srf.js';
 
 const CALLED = '+15550001000';
@@ -90,11 +90,15 @@ describe.skipIf(skip)('G.722 call through the bridge (fake Srf, real RTP)', () =
     c.sendUserTranscript('end of echo');
     const live = () => harness!.bridge.registry.list()[0];
     await waitFor(() => (live()?.describe(true).transcript as Array<{ text: string }> | undefined)?.some((t) => t.text === 'end of echo'), { what: 'transcript event' });
-    // The echo agent also echoes the line silence the agent hears after the speech, so a frame or two
-    // stay queued for ever: sent means down to that. Stalls of this process lengthen the queue.
-    await drained(() => live()!.leg.unplayedMs() - 40, { what: 'echo sent' });
+    // The echo agent also echoes the line silence the agent hears after the speech, so the queue never
+    // empties, and each stall of this process leaves it a frame or more longer for good. It plays in
+    // order: what was queued when the event arrived has gone out once that many more packets came.
+    const isEcho = (m: Buffer): boolean => m.length === 172 && (m[1]! & 0x7f) === 9;
+    const echoPackets = (): number => received.filter(isEcho).length;
+    const target = echoPackets() + Math.ceil(live()!.leg.unplayedMs() / 20);
+    await waitFor(() => echoPackets() >= target, { what: `echo sent (${target} packets)` });
     await udpDrained(peer);
-    const rtp = received.filter((m) => m.length === 172 && (m[1]! & 0x7f) === 9);
+    const rtp = received.filter(isEcho);
     expect(rtp.length).toBeGreaterThan(100);
     (srf.uasDialogs[0] as FakeDialog).remoteBye();
     const session = await ended;
