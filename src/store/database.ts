@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { dialectOfUrl, type Dialect } from './dialect.js';
 import { migrateToLatest } from './migrations/index.js';
+import { OwnSchemaPostgresDialect } from './own-schema-dialect.js';
 import type { Database } from './schema.js';
 
 export interface DatabaseOptions {
@@ -91,7 +92,7 @@ async function openPostgres(options: DatabaseOptions): Promise<{ db: Kysely<Data
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   };
   const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   if (schema) {
     try {
       await sql`create schema if not exists ${sql.id(schema)}`.execute(db);

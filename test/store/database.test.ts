@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/store/database.js';
 import { dialectOfUrl } from '../../src/store/dialect.js';
@@ -105,6 +106,39 @@ describe.skipIf(pgSkip)(`createDatabase on PostgreSQL ${pgSkip ?? ''}`, () => {
     // Reopening runs no migration twice.
     const again = await createDatabase({ url: TEST_DATABASE_URL, schema, poolSize: 1 });
     await again.close();
+  });
+
+  it('migrates while other clients create and drop schemas of their own (the migrator lists every schema)', { timeout: 60_000 }, async () => {
+    // Several instances or test runs on one database: a schema dropped while the migrator lists tables
+    // made that listing fail with "schema … does not exist", naming the other client's schema.
+    const churn = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await churn.connect();
+    let stop = false;
+    let churned = 0;
+    const churning = (async () => {
+      while (!stop) {
+        const other = uniqueSchemaName('churn');
+        await churn.query(`create schema "${other}"`);
+        await churn.query(`create table "${other}".t (id int)`);
+        await churn.query(`drop schema "${other}" cascade`);
+        churned++;
+      }
+    })();
+    const opened: string[] = [];
+    try {
+      for (let i = 0; i < 25; i++) {
+        const fresh = uniqueSchemaName();
+        opened.push(fresh);
+        const handle = await createDatabase({ url: TEST_DATABASE_URL, schema: fresh, poolSize: 1 });
+        await handle.close();
+      }
+    } finally {
+      stop = true;
+      await churning;
+      await churn.end();
+      await Promise.all(opened.map((s) => dropSchema(s)));
+    }
+    expect(churned).toBeGreaterThan(25);
   });
 
   it('rejects schema names that would need quoting', async () => {
