@@ -110,6 +110,9 @@ describe.skipIf(!haveAudioTools())('recording', () => {
     const { call, conv, ended } = await placeCall(harness, { callerAudio: { pcm8k: tone } });
     await conv.started;
     await callTime(call, 1000);
+    // The bridge, not only the caller, is a second into the call: under load its reading of the
+    // stream can lag the caller's clock by most of that, and the pause must have tone before it.
+    await conv.waitFor(() => conv.userAudio.durationMs >= 1000, 20_000);
     const paused = (await (await api(harness, 'POST', `/calls/${call.callSid}/recording/pause`)).json()) as { recording: string; at_ms: number };
     expect(paused.recording).toBe('paused');
     await callTime(call, 1200);
