@@ -9,6 +9,9 @@ import type { Socket } from 'node:dgram';
 import type { EventEmitter } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
+/** How often a predicate or a queue is looked at: a poll period, not an expected duration. */
+const POLL_MS = 20;
+
 export interface WaitOptions {
   /** Give up after this long (a failure deadline, not an expected time). */
   timeoutMs?: number;
@@ -27,7 +30,7 @@ export async function waitFor<T>(
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   opts: WaitOptions = {},
 ): Promise<T> {
-  const { timeoutMs = 15_000, everyMs = 20, what = 'condition' } = opts;
+  const { timeoutMs = 15_000, everyMs = POLL_MS, what = 'condition' } = opts;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -60,7 +63,7 @@ export async function drained(remainingMs: () => number, opts: { stuckMs?: numbe
     if (left <= 0) return;
     if (left < best) [best, progressAt] = [left, Date.now()];
     if (Date.now() - progressAt > stuckMs) throw new Error(`${what}: stuck at ${left} ms for ${stuckMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
